@@ -1,0 +1,1 @@
+//! The production resolver, backed by hickory-resolver.

@@ -1,0 +1,247 @@
+//! DNS: the one [`Resolver`] trait every check goes through, and its implementations.
+//!
+//! - [`HickoryResolver`] (feature `hickory`, on by default): the production resolver, from the system
+//!   configuration or an explicit list of name servers.
+//! - [`ZoneResolver`]: an in-memory zone for tests, examples and offline use, built in code or from a
+//!   small zone text format, able to simulate timeouts and server failures.
+//!
+//! # Names
+//! Names passed to a resolver are ASCII, without a trailing dot, in any case. Names a resolver returns
+//! (MX exchanges, PTR targets) are normalised the same way and lower-cased, so callers can compare them
+//! with `==` after lower-casing their own side ([`crate::name::normalize`]).
+//!
+//! # Errors
+//! [`LookupError`] keeps apart what RFC 7208 and RFC 8601 need: NXDOMAIN and NODATA (both "void"
+//! answers), a timeout, and a server failure or other error (a temporary error).
+
+#[cfg(feature = "hickory")]
+mod hickory;
+mod zone;
+
+// HICKORY_EXPORT
+pub use zone::{Fault, RecordType, ZoneError, ZoneResolver};
+
+use async_trait::async_trait;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// Why a DNS lookup gave no records.
+///
+/// ```
+/// use sender_identity::dns::LookupError;
+/// assert!(LookupError::NxDomain.is_void());
+/// assert!(LookupError::NoData.is_void());
+/// assert!(!LookupError::Timeout.is_void());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LookupError {
+    /// The name does not exist (RCODE 3, NXDOMAIN).
+    #[error("no such domain (NXDOMAIN)")]
+    NxDomain,
+    /// The name exists but has no records of the type asked for (NOERROR with no answers).
+    #[error("no records of this type (NODATA)")]
+    NoData,
+    /// No answer came in time.
+    #[error("DNS query timed out")]
+    Timeout,
+    /// The server answered with an error (SERVFAIL, REFUSED, ...).
+    #[error("DNS server failure: {0}")]
+    ServerFailure(String),
+    /// Any other failure (a malformed answer, a transport error, ...).
+    #[error("DNS error: {0}")]
+    Other(String),
+}
+
+impl LookupError {
+    /// `true` for NXDOMAIN and NODATA: the answers RFC 7208 §4.6.4 calls "void lookups".
+    pub fn is_void(&self) -> bool {
+        matches!(self, LookupError::NxDomain | LookupError::NoData)
+    }
+}
+
+/// The result of a lookup.
+pub type LookupResult<T> = Result<T, LookupError>;
+
+/// One TXT record: its character-strings exactly as served, in order.
+///
+/// RFC 7208 §3.3 says a record made of several strings is read with the strings joined with no
+/// separator; [`TxtRecord::joined`] does that. The bytes are not required to be UTF-8: the SPF layer
+/// decides what to do with other bytes.
+///
+/// ```
+/// use sender_identity::dns::TxtRecord;
+/// let txt = TxtRecord::new(vec![b"v=spf1 ".to_vec(), b"-all".to_vec()]);
+/// assert_eq!(txt.joined(), b"v=spf1 -all");
+/// assert_eq!(txt.strings().len(), 2);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Hash)]
+pub struct TxtRecord {
+    strings: Vec<Vec<u8>>,
+}
+
+impl TxtRecord {
+    /// A record of the given character-strings.
+    pub fn new(strings: Vec<Vec<u8>>) -> Self {
+        TxtRecord { strings }
+    }
+
+    /// A record of one character-string (longer than 255 bytes is allowed here; a real server would
+    /// split it).
+    pub fn from_text(text: &str) -> Self {
+        TxtRecord {
+            strings: vec![text.as_bytes().to_vec()],
+        }
+    }
+
+    /// The character-strings, in order.
+    pub fn strings(&self) -> &[Vec<u8>] {
+        &self.strings
+    }
+
+    /// The character-strings joined with no separator (RFC 7208 §3.3).
+    pub fn joined(&self) -> Vec<u8> {
+        self.strings.concat()
+    }
+
+    /// Whether the joined strings start with `prefix`, without joining them.
+    pub fn starts_with(&self, prefix: &[u8]) -> bool {
+        let mut rest = prefix;
+        for s in &self.strings {
+            if rest.is_empty() {
+                return true;
+            }
+            let n = rest.len().min(s.len());
+            if s[..n] != rest[..n] {
+                return false;
+            }
+            rest = &rest[n..];
+        }
+        rest.is_empty()
+    }
+}
+
+/// One MX record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Mx {
+    /// The preference; lower is preferred.
+    pub preference: u16,
+    /// The exchange host name, lower-case, without a trailing dot. Empty for a null MX (RFC 7505, `.`).
+    pub exchange: String,
+}
+
+/// An asynchronous DNS resolver: the one way every check in this crate reaches DNS.
+///
+/// Object safe and `Send + Sync`, so `Arc<dyn Resolver>` works; it is also implemented for `&T`,
+/// `Box<T>` and `Arc<T>`. CNAMEs are followed by the implementation. An implementation returns
+/// [`LookupError::NoData`] or [`LookupError::NxDomain`] rather than an empty list, but callers treat an
+/// empty list as NODATA too.
+///
+/// ```
+/// use std::sync::Arc;
+/// use sender_identity::dns::{Resolver, ZoneResolver};
+///
+/// let zone: ZoneResolver = "example.com. A 192.0.2.1".parse().unwrap();
+/// let shared: Arc<dyn Resolver> = Arc::new(zone);
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let addrs = shared.lookup_a("example.com").await.unwrap();
+/// assert_eq!(addrs, vec!["192.0.2.1".parse::<std::net::Ipv4Addr>().unwrap()]);
+/// # });
+/// ```
+#[async_trait]
+pub trait Resolver: Send + Sync {
+    /// The TXT records at `name`.
+    async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>>;
+    /// The IPv4 addresses of `name`.
+    async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>>;
+    /// The IPv6 addresses of `name`.
+    async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>>;
+    /// The MX records of `name`, in the order served (callers sort by preference if they need to).
+    async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>>;
+    /// The names the PTR records of `ip` point to (the reverse name is built by the resolver).
+    async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>>;
+}
+
+macro_rules! forward_resolver {
+    ($($ty:ty),*) => {$(
+        #[async_trait]
+        impl<T: Resolver + ?Sized> Resolver for $ty {
+            async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
+                (**self).lookup_txt(name).await
+            }
+            async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
+                (**self).lookup_a(name).await
+            }
+            async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
+                (**self).lookup_aaaa(name).await
+            }
+            async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
+                (**self).lookup_mx(name).await
+            }
+            async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
+                (**self).lookup_ptr(ip).await
+            }
+        }
+    )*};
+}
+
+forward_resolver!(&T, Box<T>, Arc<T>);
+
+/// The name queried for the PTR records of `ip`: `4.3.2.1.in-addr.arpa` or the nibble form under
+/// `ip6.arpa` (no trailing dot).
+///
+/// ```
+/// use sender_identity::dns::reverse_name;
+/// assert_eq!(reverse_name("192.0.2.1".parse().unwrap()), "1.2.0.192.in-addr.arpa");
+/// assert!(reverse_name("2001:db8::1".parse().unwrap()).ends_with(".8.b.d.0.1.0.0.2.ip6.arpa"));
+/// ```
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            format!("{}.{}.{}.{}.in-addr.arpa", o[3], o[2], o[1], o[0])
+        }
+        IpAddr::V6(v6) => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut s = String::with_capacity(72);
+            for b in v6.octets().iter().rev() {
+                s.push(HEX[(b & 0xf) as usize] as char);
+                s.push('.');
+                s.push(HEX[(b >> 4) as usize] as char);
+                s.push('.');
+            }
+            s.push_str("ip6.arpa");
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txt_starts_with_spans_strings() {
+        let t = TxtRecord::new(vec![b"v=s".to_vec(), b"".to_vec(), b"pf1 a".to_vec()]);
+        assert!(t.starts_with(b"v=spf1"));
+        assert!(t.starts_with(b""));
+        assert!(!t.starts_with(b"v=spf2"));
+        assert!(!TxtRecord::new(vec![b"v=sp".to_vec()]).starts_with(b"v=spf1"));
+    }
+
+    #[test]
+    fn reverse_v6_is_nibbles() {
+        let n = reverse_name("2001:db8::1".parse().unwrap());
+        assert_eq!(
+            n,
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+
+    #[test]
+    fn void_classification() {
+        assert!(!LookupError::ServerFailure("x".into()).is_void());
+        assert!(!LookupError::Other("x".into()).is_void());
+    }
+}

@@ -1,0 +1,7 @@
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+//! sender-identity: SPF, HELO, FCrDNS and relay-policy checks for receiving mail servers.
+
+pub mod dns;
+pub mod ip;
+pub mod name;
