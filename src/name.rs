@@ -149,6 +149,24 @@ pub fn check_domain(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// Whether `name` can be sent as a DNS query name at all: non-empty, at most 253 bytes, labels of 1 to
+/// 63 bytes (one trailing dot allowed). Any bytes are allowed in labels, as SPF macros can produce them.
+///
+/// ```
+/// use sender_identity::name::fits_dns;
+/// assert!(fits_dns("a b%20.example.com"));
+/// assert!(!fits_dns("a..example.com"));
+/// assert!(!fits_dns(""));
+/// ```
+pub fn fits_dns(name: &str) -> bool {
+    let name = strip_root(name);
+    !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name
+            .split('.')
+            .all(|l| !l.is_empty() && l.len() <= MAX_LABEL_LEN)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,577 @@
+//! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
+
+use super::macros::MacroContext;
+use super::parse::{is_spf1, parse_explanation};
+use super::record::{Directive, DualCidr, MacroLetter, Mechanism, Qualifier, Record};
+use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
+use super::{Config, DomainSpec};
+use crate::dns::{LookupError, LookupResult, Resolver};
+use crate::name::{check_domain, fits_dns, is_within, normalize, same};
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Evaluates SPF for one client through a [`Resolver`], with a [`Config`].
+///
+/// ```
+/// use sender_identity::dns::ZoneResolver;
+/// use sender_identity::spf::{SpfResult, Verifier};
+///
+/// let zone: ZoneResolver = r#"
+///     example.com.      TXT "v=spf1 mx -all"
+///     example.com.      MX  10 mail.example.com
+///     mail.example.com. A   192.0.2.10
+/// "#.parse().unwrap();
+/// let spf = Verifier::new(zone);
+/// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+/// # rt.block_on(async {
+/// let ip = "192.0.2.10".parse().unwrap();
+/// let out = spf.check_mail_from(ip, "mail.example.com", "alice@example.com").await;
+/// assert_eq!(out.result, SpfResult::Pass);
+/// assert_eq!(out.matched().unwrap().to_string(), "mx");
+///
+/// let out = spf.check_mail_from("203.0.113.9".parse().unwrap(), "x.example", "alice@example.com").await;
+/// assert_eq!(out.result, SpfResult::Fail);
+/// # });
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Verifier<R> {
+    resolver: R,
+    config: Config,
+}
+
+impl<R: Resolver> Verifier<R> {
+    /// A verifier with the RFC 7208 default configuration.
+    pub fn new(resolver: R) -> Self {
+        Verifier {
+            resolver,
+            config: Config::default(),
+        }
+    }
+
+    /// A verifier with the given configuration.
+    pub fn with_config(resolver: R, config: Config) -> Self {
+        Verifier { resolver, config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The resolver.
+    pub fn resolver(&self) -> &R {
+        &self.resolver
+    }
+
+    /// Checks the MAIL FROM identity (RFC 7208 §2.4). An empty `mail_from` (the null reverse-path,
+    /// `<>`) is checked as `postmaster@<helo>`; surrounding angle brackets are removed; a sender
+    /// without a local part gets `postmaster`.
+    pub async fn check_mail_from(&self, ip: IpAddr, helo: &str, mail_from: &str) -> SpfOutput {
+        let mail_from = mail_from.trim();
+        let mail_from = mail_from
+            .strip_prefix('<')
+            .and_then(|m| m.strip_suffix('>'))
+            .unwrap_or(mail_from);
+        let (local, domain) = match mail_from.rsplit_once('@') {
+            _ if mail_from.is_empty() => ("", helo),
+            Some((local, domain)) => (local, domain),
+            None => ("", mail_from),
+        };
+        self.check_host(ip, domain, local, helo, Identity::MailFrom)
+            .await
+    }
+
+    /// Checks the HELO identity (RFC 7208 §2.3): `check_host()` with `postmaster@<helo>` as the
+    /// sender. An address literal or a single-label name gives `none`.
+    pub async fn check_helo(&self, ip: IpAddr, helo: &str) -> SpfOutput {
+        self.check_host(ip, helo, "", helo, Identity::Helo).await
+    }
+
+    /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` with the sender's local part given separately
+    /// (empty means `postmaster`). IPv4-mapped IPv6 addresses are evaluated as IPv4.
+    pub async fn check_host(
+        &self,
+        ip: IpAddr,
+        domain: &str,
+        local_part: &str,
+        helo: &str,
+        identity: Identity,
+    ) -> SpfOutput {
+        let ip = crate::ip::canonical(ip);
+        let domain = crate::name::strip_root(domain);
+        let local_part = if local_part.is_empty() {
+            "postmaster"
+        } else {
+            local_part
+        };
+        let sender = format!("{local_part}@{domain}");
+        let mut eval = Evaluation {
+            resolver: &self.resolver,
+            config: &self.config,
+            ip,
+            sender: &sender,
+            local_part,
+            sender_domain: domain,
+            helo,
+            dns_lookups: 0,
+            void_lookups: 0,
+            validated: None,
+        };
+        let (result, explanation, cause) = match check_domain(domain) {
+            Err(error) => (
+                SpfResult::None,
+                None,
+                Cause::InvalidDomain {
+                    domain: domain.to_string(),
+                    error,
+                },
+            ),
+            Ok(()) => {
+                let evaluated = match self.config.timeout {
+                    Some(limit) if tokio::runtime::Handle::try_current().is_ok() => {
+                        tokio::time::timeout(limit, eval.run(domain))
+                            .await
+                            .unwrap_or(Err(SpfError::Timeout))
+                    }
+                    _ => eval.run(domain).await,
+                };
+                match evaluated {
+                    Ok((verdict, explanation)) => (verdict.result, explanation, verdict.cause),
+                    Err(e) => (e.result(), None, Cause::Error(e)),
+                }
+            }
+        };
+        SpfOutput {
+            result,
+            identity,
+            domain: domain.to_string(),
+            explanation,
+            cause,
+            dns_lookups: eval.dns_lookups,
+            void_lookups: eval.void_lookups,
+        }
+    }
+}
+
+/// The result of evaluating one record (never temperror/permerror: those are `Err`).
+struct Verdict {
+    result: SpfResult,
+    cause: Cause,
+    /// On fail: the `exp=` of the record that failed, and that record's domain.
+    exp: Option<(DomainSpec, String)>,
+}
+
+/// `self.resolver.$method(name)`, answered NXDOMAIN without a query when `name` cannot be sent
+/// ([`fits_dns`]): macros can build such names, and RFC 7208 gives them no result of their own.
+macro_rules! lookup {
+    ($self:ident . $method:ident ($name:expr)) => {{
+        let name: &str = $name;
+        if fits_dns(name) {
+            $self.resolver.$method(name).await
+        } else {
+            Err(LookupError::NxDomain)
+        }
+    }};
+}
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The state of one evaluation: inputs, counters and memoised PTR validation.
+struct Evaluation<'a, R: ?Sized> {
+    resolver: &'a R,
+    config: &'a Config,
+    ip: IpAddr,
+    sender: &'a str,
+    local_part: &'a str,
+    sender_domain: &'a str,
+    helo: &'a str,
+    dns_lookups: u32,
+    void_lookups: u32,
+    /// The client's validated PTR names (RFC 7208 §5.5), once computed.
+    validated: Option<Vec<String>>,
+}
+
+impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
+    /// Evaluates `domain` and, on fail, builds the explanation.
+    async fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), SpfError> {
+        let verdict = self.check_host(domain.to_string()).await?;
+        let explanation = match (&verdict.result, &verdict.exp) {
+            (SpfResult::Fail, exp) => Some(self.explain(exp.as_ref()).await),
+            _ => None,
+        };
+        Ok((verdict, explanation))
+    }
+
+    fn check_host(&mut self, domain: String) -> BoxFuture<'_, Result<Verdict, SpfError>> {
+        Box::pin(async move {
+            let Some(record) = self.fetch_record(&domain).await? else {
+                return Ok(Verdict {
+                    result: SpfResult::None,
+                    cause: Cause::NoRecord { domain },
+                    exp: None,
+                });
+            };
+            for directive in record.directives() {
+                if self.matches(&directive.mechanism, &domain).await? {
+                    let result = qualifier_result(directive.qualifier);
+                    let exp = match result {
+                        SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.clone())),
+                        _ => None,
+                    };
+                    return Ok(Verdict {
+                        result,
+                        cause: Cause::Match {
+                            domain,
+                            directive: Directive::clone(directive),
+                        },
+                        exp,
+                    });
+                }
+            }
+            if let Some(redirect) = record.redirect() {
+                self.count_dns_term()?;
+                let target = self.target(redirect, &domain).await?;
+                let verdict = self.check_host(target.clone()).await?;
+                if verdict.result == SpfResult::None {
+                    return Err(SpfError::NoRecordAtTarget { domain: target });
+                }
+                return Ok(verdict);
+            }
+            Ok(Verdict {
+                result: SpfResult::Neutral,
+                cause: Cause::NoMatch { domain },
+                exp: None,
+            })
+        })
+    }
+
+    /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
+    /// syntax error, temperror for DNS failures.
+    async fn fetch_record(&mut self, domain: &str) -> Result<Option<Record>, SpfError> {
+        let txts = match lookup!(self.lookup_txt(domain)) {
+            Ok(txts) => txts,
+            Err(e) if e.is_void() => return Ok(None),
+            Err(e) => return Err(dns_error(domain, e)),
+        };
+        let mut found = None;
+        for txt in &txts {
+            let text = txt.joined();
+            if is_spf1(&text) && found.replace(text).is_some() {
+                return Err(SpfError::MultipleRecords {
+                    domain: domain.to_string(),
+                });
+            }
+        }
+        let Some(text) = found else { return Ok(None) };
+        let syntax = |error| SpfError::Syntax {
+            domain: domain.to_string(),
+            error,
+        };
+        let text = String::from_utf8(text).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            syntax(super::ParseError {
+                offset: at,
+                term: String::new(),
+                kind: super::ParseErrorKind::InvalidChar,
+            })
+        })?;
+        text.parse::<Record>().map(Some).map_err(syntax)
+    }
+
+    fn count_dns_term(&mut self) -> Result<(), SpfError> {
+        self.dns_lookups += 1;
+        if self.dns_lookups > self.config.max_dns_lookups {
+            return Err(SpfError::TooManyDnsLookups {
+                limit: self.config.max_dns_lookups,
+            });
+        }
+        Ok(())
+    }
+
+    /// Sorts a lookup result into answers, a void answer (counted) or an error.
+    fn answers<T>(&mut self, name: &str, result: LookupResult<Vec<T>>) -> Result<Vec<T>, SpfError> {
+        match result {
+            Ok(v) if !v.is_empty() => Ok(v),
+            Ok(_) => self.void(),
+            Err(e) if e.is_void() => self.void(),
+            Err(e) => Err(dns_error(name, e)),
+        }
+    }
+
+    fn void<T>(&mut self) -> Result<Vec<T>, SpfError> {
+        self.void_lookups += 1;
+        if self.void_lookups > self.config.max_void_lookups {
+            return Err(SpfError::TooManyVoidLookups {
+                limit: self.config.max_void_lookups,
+            });
+        }
+        Ok(Vec::new())
+    }
+
+    async fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, SpfError> {
+        if mechanism.queries_dns() {
+            self.count_dns_term()?;
+        }
+        match mechanism {
+            Mechanism::All => Ok(true),
+            Mechanism::Ip4 { addr, prefix } => Ok(match self.ip {
+                IpAddr::V4(ip) => in_prefix(
+                    u32::from(ip).into(),
+                    u32::from(*addr).into(),
+                    32,
+                    prefix.unwrap_or(32),
+                ),
+                IpAddr::V6(_) => false,
+            }),
+            Mechanism::Ip6 { addr, prefix } => Ok(match self.ip {
+                IpAddr::V6(ip) => in_prefix(
+                    u128::from(ip),
+                    u128::from(*addr),
+                    128,
+                    prefix.unwrap_or(128),
+                ),
+                IpAddr::V4(_) => false,
+            }),
+            Mechanism::A { domain: spec, cidr } => {
+                let target = self.optional_target(spec.as_ref(), domain).await?;
+                let addrs = self.addresses(&target, true).await?;
+                Ok(addrs.iter().any(|a| self.ip_in(*a, *cidr)))
+            }
+            Mechanism::Mx { domain: spec, cidr } => {
+                let target = self.optional_target(spec.as_ref(), domain).await?;
+                let result = lookup!(self.lookup_mx(&target));
+                let mut mxs = self.answers(&target, result)?;
+                mxs.retain(|mx| !mx.exchange.is_empty() && mx.exchange != ".");
+                if mxs.len() > self.config.max_mx_names {
+                    return Err(SpfError::TooManyMxNames {
+                        domain: target,
+                        limit: self.config.max_mx_names,
+                    });
+                }
+                mxs.sort_by_key(|mx| mx.preference);
+                for mx in &mxs {
+                    let addrs = self
+                        .addresses(&mx.exchange, self.config.count_mx_address_voids)
+                        .await?;
+                    if addrs.iter().any(|a| self.ip_in(*a, *cidr)) {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            }
+            Mechanism::Ptr(spec) => {
+                let target = self.optional_target(spec.as_ref(), domain).await?;
+                let names = self.validated_names().await;
+                Ok(names.iter().any(|n| is_within(n, &target)))
+            }
+            Mechanism::Exists(spec) => {
+                let target = self.target(spec, domain).await?;
+                let result = lookup!(self.lookup_a(&target));
+                Ok(!self.answers(&target, result)?.is_empty())
+            }
+            Mechanism::Include(spec) => {
+                let target = self.target(spec, domain).await?;
+                let verdict = self.check_host(target.clone()).await?;
+                match verdict.result {
+                    SpfResult::Pass => Ok(true),
+                    SpfResult::None => Err(SpfError::NoRecordAtTarget { domain: target }),
+                    _ => Ok(false),
+                }
+            }
+        }
+    }
+
+    /// The addresses of `name` in the client's family. Void answers count towards the void limit when
+    /// `count_void`; errors give temperror.
+    async fn addresses(&mut self, name: &str, count_void: bool) -> Result<Vec<IpAddr>, SpfError> {
+        let result = match self.ip {
+            IpAddr::V4(_) => {
+                lookup!(self.lookup_a(name)).map(|v| v.into_iter().map(IpAddr::V4).collect())
+            }
+            IpAddr::V6(_) => {
+                lookup!(self.lookup_aaaa(name)).map(|v| v.into_iter().map(IpAddr::V6).collect())
+            }
+        };
+        match result {
+            Err(e) if e.is_void() && !count_void => Ok(Vec::new()),
+            result => self.answers(name, result),
+        }
+    }
+
+    fn ip_in(&self, addr: IpAddr, cidr: DualCidr) -> bool {
+        match (self.ip, addr) {
+            (IpAddr::V4(ip), IpAddr::V4(net)) => in_prefix(
+                u32::from(ip).into(),
+                u32::from(net).into(),
+                32,
+                cidr.v4.unwrap_or(32),
+            ),
+            (IpAddr::V6(ip), IpAddr::V6(net)) => {
+                in_prefix(u128::from(ip), u128::from(net), 128, cidr.v6.unwrap_or(128))
+            }
+            _ => false,
+        }
+    }
+
+    /// The client's validated domain names (RFC 7208 §5.5): PTR names (at most `max_ptr_names`) whose
+    /// addresses include the client. DNS errors only skip names, as §5.5 says.
+    async fn validated_names(&mut self) -> &[String] {
+        if self.validated.is_none() {
+            let mut validated = Vec::new();
+            if let Ok(names) = self.resolver.lookup_ptr(self.ip).await {
+                for name in names.iter().take(self.config.max_ptr_names) {
+                    let name = normalize(name);
+                    let found = match self.ip {
+                        IpAddr::V4(ip) => {
+                            lookup!(self.lookup_a(&name)).is_ok_and(|v| v.contains(&ip))
+                        }
+                        IpAddr::V6(ip) => {
+                            lookup!(self.lookup_aaaa(&name)).is_ok_and(|v| v.contains(&ip))
+                        }
+                    };
+                    if found {
+                        validated.push(name.into_owned());
+                    }
+                }
+            }
+            self.validated = Some(validated);
+        }
+        self.validated.as_deref().unwrap_or_default()
+    }
+
+    /// `%{p}` for `domain`: a validated name equal to it, else one below it, else any (RFC 7208 §7.3).
+    async fn validated_name_for(&mut self, domain: &str) -> Option<String> {
+        let names = self.validated_names().await;
+        names
+            .iter()
+            .find(|n| same(n, domain))
+            .or_else(|| names.iter().find(|n| is_within(n, domain)))
+            .or_else(|| names.first())
+            .cloned()
+    }
+
+    fn context<'c>(&'c self, domain: &'c str, validated_name: Option<&'c str>) -> MacroContext<'c> {
+        MacroContext {
+            sender: self.sender,
+            local_part: self.local_part,
+            sender_domain: self.sender_domain,
+            domain,
+            ip: self.ip,
+            helo: self.helo,
+            validated_name,
+            receiver: &self.config.receiver,
+            timestamp: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    async fn optional_target(
+        &mut self,
+        spec: Option<&DomainSpec>,
+        domain: &str,
+    ) -> Result<String, SpfError> {
+        match spec {
+            Some(spec) => self.target(spec, domain).await,
+            None => Ok(domain.to_string()),
+        }
+    }
+
+    /// Expands a domain-spec into the name to query, truncated to 253 bytes. Names are not checked
+    /// further: a name that cannot be queried is answered NXDOMAIN by [`Self::lookup`].
+    async fn target(&mut self, spec: &DomainSpec, domain: &str) -> Result<String, SpfError> {
+        let p = match spec.uses(MacroLetter::ValidatedName) {
+            true => self.validated_name_for(domain).await,
+            false => None,
+        };
+        let mut name = String::new();
+        spec.expand_name(&self.context(domain, p.as_deref()), &mut name);
+        Ok(name)
+    }
+
+    /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
+    /// otherwise the configured default.
+    async fn explain(&mut self, exp: Option<&(DomainSpec, String)>) -> String {
+        if let Some((spec, domain)) = exp {
+            if let Some(text) = self.fetch_explanation(spec, domain).await {
+                return text;
+            }
+        }
+        let default = parse_explanation(&self.config.default_explanation);
+        let domain = self.sender_domain;
+        match default {
+            Ok(ms) => {
+                let mut out = String::new();
+                ms.expand(&self.context(domain, None), &mut out);
+                out
+            }
+            Err(_) => self.config.default_explanation.clone(),
+        }
+    }
+
+    async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
+        let target = self.target(spec, domain).await.ok()?;
+        let txts = lookup!(self.lookup_txt(&target)).ok()?;
+        let [txt] = txts.as_slice() else { return None };
+        let text = String::from_utf8(txt.joined()).ok()?;
+        if !text.is_ascii() {
+            return None;
+        }
+        let ms = parse_explanation(&text).ok()?;
+        let p = match ms.uses(MacroLetter::ValidatedName) {
+            true => self.validated_name_for(domain).await,
+            false => None,
+        };
+        let mut out = String::new();
+        ms.expand(&self.context(domain, p.as_deref()), &mut out);
+        Some(out)
+    }
+}
+
+fn qualifier_result(q: Qualifier) -> SpfResult {
+    match q {
+        Qualifier::Pass => SpfResult::Pass,
+        Qualifier::Fail => SpfResult::Fail,
+        Qualifier::SoftFail => SpfResult::Softfail,
+        Qualifier::Neutral => SpfResult::Neutral,
+    }
+}
+
+fn dns_error(name: &str, error: LookupError) -> SpfError {
+    SpfError::Dns {
+        name: name.to_string(),
+        error,
+    }
+}
+
+/// Whether `ip` is in `net/prefix` for addresses of `bits` bits (held in a u128). `/0` matches all.
+fn in_prefix(ip: u128, net: u128, bits: u32, prefix: u8) -> bool {
+    let prefix = u32::from(prefix).min(bits);
+    if prefix == 0 {
+        return true;
+    }
+    let shift = bits - prefix;
+    (ip >> shift) == (net >> shift)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes() {
+        let v4 = |s: &str| u128::from(u32::from(s.parse::<std::net::Ipv4Addr>().unwrap()));
+        assert!(in_prefix(v4("192.0.2.1"), v4("192.0.2.0"), 32, 24));
+        assert!(!in_prefix(v4("192.0.3.1"), v4("192.0.2.0"), 32, 24));
+        assert!(in_prefix(v4("1.2.3.4"), v4("9.9.9.9"), 32, 0));
+        assert!(in_prefix(v4("1.2.3.4"), v4("1.2.3.4"), 32, 32));
+        assert!(!in_prefix(v4("1.2.3.5"), v4("1.2.3.4"), 32, 32));
+        let v6 = |s: &str| u128::from(s.parse::<std::net::Ipv6Addr>().unwrap());
+        assert!(in_prefix(v6("2001:db8::1"), v6("::"), 128, 0));
+        assert!(in_prefix(v6("2001:db8::1"), v6("2001:db8::"), 128, 32));
+        assert!(!in_prefix(v6("2001:db9::1"), v6("2001:db8::"), 128, 32));
+        assert!(in_prefix(v6("2001:db8::1"), v6("2001:db8::1"), 128, 128));
+    }
+}

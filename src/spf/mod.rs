@@ -1,0 +1,39 @@
+//! SPF (RFC 7208): the record grammar, macros, and `check_host()` for the MAIL FROM and HELO
+//! identities.
+//!
+//! - [`Record`]: the typed AST of a `v=spf1` record; `str::parse` builds it, `Display` writes it back.
+//! - [`Verifier`]: evaluates a client against DNS through any [`crate::dns::Resolver`].
+//! - [`SpfOutput`]: the result, the explanation on fail, the directive that matched or the error, and
+//!   the DNS-term and void-lookup counts.
+//!
+//! ```
+//! use sender_identity::dns::ZoneResolver;
+//! use sender_identity::spf::{SpfResult, Verifier};
+//!
+//! let zone: ZoneResolver = r#"
+//!     example.org.  TXT "v=spf1 ip4:192.0.2.0/24 -all"
+//! "#.parse().unwrap();
+//! let spf = Verifier::new(zone);
+//! # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+//! # rt.block_on(async {
+//! let out = spf.check_helo("192.0.2.77".parse().unwrap(), "example.org").await;
+//! assert_eq!(out.result, SpfResult::Pass);
+//! # });
+//! ```
+
+mod config;
+mod eval;
+mod macros;
+mod parse;
+mod record;
+mod result;
+
+pub use config::{Config, DEFAULT_EXPLANATION};
+pub use eval::Verifier;
+pub use macros::MacroContext;
+pub use parse::{is_spf1, parse_explanation, ParseError, ParseErrorKind};
+pub use record::{
+    Directive, DomainSpec, DualCidr, DuplicateModifier, Macro, MacroLetter, MacroPart, MacroString,
+    Mechanism, Modifier, Qualifier, Record, Term,
+};
+pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};

@@ -1,0 +1,248 @@
+//! What an SPF evaluation returns: the result, why, and what it cost.
+
+use super::parse::ParseError;
+use super::record::Directive;
+use crate::dns::LookupError;
+use crate::name::NameError;
+use std::fmt;
+
+/// An SPF result (RFC 7208 §2.6).
+///
+/// ```
+/// use sender_identity::spf::SpfResult;
+/// assert_eq!(SpfResult::Softfail.to_string(), "softfail");
+/// assert_eq!("PermError".parse::<SpfResult>(), Ok(SpfResult::Permerror));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SpfResult {
+    /// No usable domain, or no SPF record.
+    None,
+    /// The domain owner makes no assertion about the client.
+    Neutral,
+    /// The client is authorized.
+    Pass,
+    /// The client is not authorized.
+    Fail,
+    /// The client is probably not authorized.
+    Softfail,
+    /// A transient (usually DNS) error.
+    Temperror,
+    /// The domain's records are wrong and cannot be interpreted.
+    Permerror,
+}
+
+impl SpfResult {
+    /// The result's name as RFC 7208 writes it (lower-case).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpfResult::None => "none",
+            SpfResult::Neutral => "neutral",
+            SpfResult::Pass => "pass",
+            SpfResult::Fail => "fail",
+            SpfResult::Softfail => "softfail",
+            SpfResult::Temperror => "temperror",
+            SpfResult::Permerror => "permerror",
+        }
+    }
+}
+
+impl fmt::Display for SpfResult {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for SpfResult {
+    type Err = ();
+    /// Parses a result name, ignoring case.
+    fn from_str(s: &str) -> Result<Self, ()> {
+        [
+            SpfResult::None,
+            SpfResult::Neutral,
+            SpfResult::Pass,
+            SpfResult::Fail,
+            SpfResult::Softfail,
+            SpfResult::Temperror,
+            SpfResult::Permerror,
+        ]
+        .into_iter()
+        .find(|r| r.as_str().eq_ignore_ascii_case(s))
+        .ok_or(())
+    }
+}
+
+/// Which identity was checked (RFC 7208 §2.3, §2.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Identity {
+    /// The MAIL FROM (reverse-path) identity.
+    MailFrom,
+    /// The HELO/EHLO identity.
+    Helo,
+}
+
+impl Identity {
+    /// `mailfrom` or `helo`, as the `identity=` key of `Received-SPF` writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Identity::MailFrom => "mailfrom",
+            Identity::Helo => "helo",
+        }
+    }
+}
+
+/// Why an evaluation gave its result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Cause {
+    /// A directive matched in the record of `domain`.
+    Match {
+        /// The domain whose record held the directive.
+        domain: String,
+        /// The directive that matched.
+        directive: Directive,
+    },
+    /// No directive matched and there was no `redirect=`: the default result, neutral.
+    NoMatch {
+        /// The domain whose record was evaluated last.
+        domain: String,
+    },
+    /// The domain has no SPF record (result none).
+    NoRecord {
+        /// The domain.
+        domain: String,
+    },
+    /// The identity's domain is not a valid multi-label domain name (result none).
+    InvalidDomain {
+        /// The domain as given.
+        domain: String,
+        /// What is wrong with it.
+        error: NameError,
+    },
+    /// An error ended evaluation (temperror or permerror).
+    Error(SpfError),
+}
+
+/// An error that ends an SPF evaluation with temperror or permerror.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpfError {
+    /// The overall time limit ran out (temperror).
+    #[error("SPF evaluation timed out")]
+    Timeout,
+    /// A DNS lookup failed with a server failure or timeout (temperror).
+    #[error("DNS lookup for {name} failed: {error}")]
+    Dns {
+        /// The name queried.
+        name: String,
+        /// The failure.
+        error: LookupError,
+    },
+    /// More than the allowed number of DNS-querying terms (permerror).
+    #[error("more than {limit} DNS lookups")]
+    TooManyDnsLookups {
+        /// The limit.
+        limit: u32,
+    },
+    /// More than the allowed number of void lookups (permerror).
+    #[error("more than {limit} void lookups")]
+    TooManyVoidLookups {
+        /// The limit.
+        limit: u32,
+    },
+    /// An `mx` target with more MX names than allowed (permerror).
+    #[error("{domain} has more than {limit} MX records")]
+    TooManyMxNames {
+        /// The `mx` target.
+        domain: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// More than one `v=spf1` record (permerror).
+    #[error("{domain} has more than one SPF record")]
+    MultipleRecords {
+        /// The domain.
+        domain: String,
+    },
+    /// An `include:` or `redirect=` target without an SPF record (permerror).
+    #[error("{domain} (an include or redirect target) has no SPF record")]
+    NoRecordAtTarget {
+        /// The target.
+        domain: String,
+    },
+    /// A record with a syntax error (permerror).
+    #[error("SPF record of {domain}: {error}")]
+    Syntax {
+        /// The domain.
+        domain: String,
+        /// The error.
+        error: ParseError,
+    },
+}
+
+impl SpfError {
+    /// The result this error gives: temperror for timeouts and DNS failures, permerror otherwise.
+    pub fn result(&self) -> SpfResult {
+        match self {
+            SpfError::Timeout | SpfError::Dns { .. } => SpfResult::Temperror,
+            _ => SpfResult::Permerror,
+        }
+    }
+}
+
+/// The outcome of one SPF check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SpfOutput {
+    /// The result.
+    pub result: SpfResult,
+    /// The identity checked.
+    pub identity: Identity,
+    /// The domain checked (the sender's domain, or the HELO name).
+    pub domain: String,
+    /// The explanation, on fail only (from `exp=`, or the configured default).
+    pub explanation: Option<String>,
+    /// Why: the directive that matched, or the error that ended evaluation.
+    pub cause: Cause,
+    /// DNS-querying terms evaluated (limit 10 by default).
+    pub dns_lookups: u32,
+    /// Void lookups seen (limit 2 by default).
+    pub void_lookups: u32,
+}
+
+impl SpfOutput {
+    /// The directive that decided the result, if one matched.
+    pub fn matched(&self) -> Option<&Directive> {
+        match &self.cause {
+            Cause::Match { directive, .. } => Some(directive),
+            _ => None,
+        }
+    }
+
+    /// The error that ended evaluation, if any.
+    pub fn error(&self) -> Option<&SpfError> {
+        match &self.cause {
+            Cause::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cause::Match { domain, directive } => {
+                write!(f, "matched {directive} in the record of {domain}")
+            }
+            Cause::NoMatch { domain } => {
+                write!(f, "no mechanism matched in the record of {domain}")
+            }
+            Cause::NoRecord { domain } => write!(f, "{domain} has no SPF record"),
+            Cause::InvalidDomain { domain, error } => {
+                write!(f, "{domain:?} is not a usable domain: {error}")
+            }
+            Cause::Error(e) => e.fmt(f),
+        }
+    }
+}
