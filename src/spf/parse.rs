@@ -496,7 +496,7 @@ mod tests {
         assert_eq!(parse("v=spf1 a:"), Err(ParseErrorKind::BadDomainSpec));
         assert_eq!(parse("v=spf1 a:foo"), Err(ParseErrorKind::BadDomainSpec));
         assert_eq!(parse("v=spf1 a:foo.1"), Err(ParseErrorKind::BadDomainSpec));
-        assert_eq!(parse("v=spf1 a:foo:bar/baz.example.com").is_ok(), true);
+        assert!(parse("v=spf1 a:foo:bar/baz.example.com").is_ok());
         assert_eq!(parse("v=spf1 ax"), Err(ParseErrorKind::UnknownMechanism));
     }
 
