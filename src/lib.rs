@@ -5,3 +5,4 @@
 pub mod dns;
 pub mod ip;
 pub mod name;
+pub mod relay;
