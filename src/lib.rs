@@ -5,4 +5,5 @@
 pub mod dns;
 pub mod ip;
 pub mod name;
+pub mod relay;
 pub mod spf;
