@@ -13,7 +13,7 @@
 //!     receiver: "mx.example.net",
 //!     timestamp: 0,
 //! };
-//! let ms = parse_explanation("%{ir}.%{v}._spf.%{d2} %{l-r} %{S}").unwrap();
+//! let ms = parse_explanation("%{ir}.%{v}._spf.%{d2} %{lr-} %{S}").unwrap();
 //! let mut out = String::new();
 //! ms.expand(&ctx, &mut out);
 //! assert_eq!(out, "3.2.0.192.in-addr._spf.example.com bad.strong strong-bad%40email.example.com");

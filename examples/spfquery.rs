@@ -1,0 +1,152 @@
+//! `spfquery`: evaluate SPF for one client, like pyspf's and Mail::SPF's command of the same name.
+//!
+//! ```text
+//! cargo run --example spfquery                       # runs a few queries on the embedded demo zone
+//! cargo run --example spfquery -- --ip 192.0.2.10 --sender alice@example.com --helo mail.example.com
+//! cargo run --example spfquery -- --ip 192.0.2.10 --helo mail.example.com --zone my.zone
+//! cargo run --example spfquery -- --ip 192.0.2.10 --sender a@example.com --nameserver 127.0.0.1:5353
+//! cargo run --example spfquery -- --ip 192.0.2.10 --sender a@example.com --system
+//! ```
+//!
+//! Without `--sender` (or with an empty one) the HELO identity is checked. Without `--zone`,
+//! `--nameserver` or `--system`, the embedded demo zone (`examples/demo.zone`) answers.
+
+use sender_identity::dns::{HickoryResolver, Resolver, ZoneResolver};
+use sender_identity::spf::{Config, SpfOutput, Verifier};
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const DEMO_ZONE: &str = include_str!("demo.zone");
+
+const USAGE: &str = "usage: spfquery [--ip IP --helo NAME [--sender ADDR] [--receiver NAME]
+                 [--zone FILE | --nameserver IP:PORT | --system]]";
+
+struct Args {
+    ip: IpAddr,
+    helo: String,
+    sender: String,
+    receiver: Option<String>,
+    dns: Dns,
+}
+
+enum Dns {
+    Demo,
+    Zone(String),
+    Nameserver(SocketAddr),
+    System,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+    let (mut ip, mut helo, mut sender, mut receiver, mut dns) = (None, None, String::new(), None, Dns::Demo);
+    let mut any = false;
+    while let Some(flag) = args.next() {
+        any = true;
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--ip" => ip = Some(value()?.parse::<IpAddr>().map_err(|e| format!("--ip: {e}"))?),
+            "--helo" => helo = Some(value()?),
+            "--sender" | "--mail-from" => sender = value()?,
+            "--receiver" => receiver = Some(value()?),
+            "--zone" => dns = Dns::Zone(value()?),
+            "--nameserver" => {
+                let v = value()?;
+                dns = Dns::Nameserver(v.parse().map_err(|e| format!("--nameserver {v}: {e} (want IP:PORT)"))?);
+            }
+            "--system" => dns = Dns::System,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    let ip = ip.ok_or("--ip is required")?;
+    let helo = helo.ok_or("--helo is required")?;
+    Ok(Some(Args {
+        ip,
+        helo,
+        sender,
+        receiver,
+        dns,
+    }))
+}
+
+fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
+    Ok(match dns {
+        Dns::Demo => Arc::new(DEMO_ZONE.parse::<ZoneResolver>().map_err(|e| e.to_string())?),
+        Dns::Zone(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            Arc::new(text.parse::<ZoneResolver>().map_err(|e| format!("{path}: {e}"))?)
+        }
+        Dns::Nameserver(addr) => Arc::new(HickoryResolver::with_nameservers(&[*addr])),
+        Dns::System => Arc::new(HickoryResolver::from_system_conf().map_err(|e| e.to_string())?),
+    })
+}
+
+fn print(out: &SpfOutput) {
+    println!("result:      {}", out.result);
+    println!("identity:    {} ({})", out.identity.as_str(), out.domain);
+    println!("why:         {}", out.cause);
+    if let Some(exp) = &out.explanation {
+        println!("explanation: {exp}");
+    }
+    println!("lookups:     {}/10 DNS terms, {}/2 void", out.dns_lookups, out.void_lookups);
+}
+
+async fn query(spf: &Verifier<Arc<dyn Resolver>>, ip: IpAddr, helo: &str, sender: &str) -> SpfOutput {
+    if sender.is_empty() {
+        spf.check_helo(ip, helo).await
+    } else {
+        spf.check_mail_from(ip, helo, sender).await
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("spfquery: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let dns = args.as_ref().map_or(&Dns::Demo, |a| &a.dns);
+    let resolver = match resolver(dns) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("spfquery: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut config = Config::default();
+    if let Some(receiver) = args.as_ref().and_then(|a| a.receiver.clone()) {
+        config.receiver = receiver;
+    }
+    let spf = Verifier::with_config(resolver, config);
+    match args {
+        Some(a) => print(&query(&spf, a.ip, &a.helo, &a.sender).await),
+        None => {
+            println!("No arguments: running demo queries on the embedded demo zone.\n{USAGE}\n");
+            for (ip, helo, sender) in [
+                ("192.0.2.10", "mail.example.com", "alice@example.com"),
+                ("198.51.100.20", "out.example.net", "alice@example.com"),
+                ("203.0.113.9", "mail.example.com", "alice@example.com"),
+                ("192.0.2.10", "mail.example.com", ""),
+                ("198.51.100.7", "mta.bulk.example.org", "news@bulk.example.org"),
+                ("198.51.100.8", "mta.bulk.example.org", "news@bulk.example.org"),
+                ("192.0.2.10", "mail.example.com", "x@slow.example.org"),
+                ("192.0.2.10", "mail.example.com", "x@broken.example.org"),
+            ] {
+                let who = if sender.is_empty() { format!("HELO {helo}") } else { sender.to_string() };
+                println!("== {ip} as {who}");
+                print(&query(&spf, ip.parse().expect("demo IP"), helo, sender).await);
+                println!();
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
