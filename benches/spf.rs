@@ -1,0 +1,63 @@
+//! SPF hot-path benches: parsing a corpus of real-world-style records, and evaluating five scenarios
+//! against the in-memory zone of `benches/scenarios.zone`.
+//!
+//! `cargo bench --bench spf`. Compare figures within one run: absolute numbers drift between runs on
+//! a shared machine.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use sender_identity::dns::ZoneResolver;
+use sender_identity::spf::{Record, SpfResult, Verifier};
+use std::hint::black_box;
+use std::net::IpAddr;
+
+const RECORDS: &str = include_str!("records.txt");
+const ZONE: &str = include_str!("scenarios.zone");
+
+fn parse(c: &mut Criterion) {
+    let records: Vec<&str> = RECORDS.lines().filter(|l| !l.is_empty()).collect();
+    let mut group = c.benchmark_group("parse");
+    group.throughput(Throughput::Elements(records.len() as u64));
+    group.bench_function("corpus", |b| {
+        b.iter(|| {
+            for r in &records {
+                black_box(black_box(r).parse::<Record>().expect("corpus record parses"));
+            }
+        })
+    });
+    group.finish();
+}
+
+/// (name, client, HELO, sender, expected result)
+const SCENARIOS: &[(&str, &str, &str, &str, SpfResult)] = &[
+    ("first-ip4", "192.0.2.1", "mx.first.example", "user@first.example", SpfResult::Pass),
+    ("include-3-deep", "203.0.113.5", "mx.deep.example", "user@deep.example", SpfResult::Pass),
+    ("fail-whole-tree", "198.18.0.1", "mx.tree.example", "user@tree.example", SpfResult::Fail),
+    ("macro-exists", "192.0.2.77", "mta.macro.example", "first.last@macro.example", SpfResult::Pass),
+    ("helo-a", "192.0.2.25", "mail.helo.example", "", SpfResult::Pass),
+];
+
+fn evaluate(c: &mut Criterion) {
+    let zone: ZoneResolver = ZONE.parse().expect("bench zone");
+    let spf = Verifier::new(&zone);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("evaluate");
+    for &(name, client, helo, sender, expected) in SCENARIOS {
+        let ip: IpAddr = client.parse().expect("client");
+        let check = || async {
+            if sender.is_empty() {
+                spf.check_helo(ip, helo).await
+            } else {
+                spf.check_mail_from(ip, helo, sender).await
+            }
+        };
+        assert_eq!(rt.block_on(check()).result, expected, "{name}");
+        group.bench_function(name, |b| b.to_async(&rt).iter(|| async { black_box(check().await) }));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, evaluate);
+criterion_main!(benches);
