@@ -19,7 +19,7 @@ mod hickory;
 mod zone;
 
 // HICKORY_EXPORT
-pub use zone::{Fault, RecordType, ZoneError, ZoneResolver};
+pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
 
 use async_trait::async_trait;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
