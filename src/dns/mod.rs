@@ -18,7 +18,8 @@
 mod hickory;
 mod zone;
 
-// HICKORY_EXPORT
+#[cfg(feature = "hickory")]
+pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
 pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
 
 use async_trait::async_trait;
