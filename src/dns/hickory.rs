@@ -195,8 +195,7 @@ impl HickoryResolverBuilder {
         self
     }
 
-    /// Makes the resolver. Must be called within a tokio runtime only when a lookup is made, not
-    /// here.
+    /// Makes the resolver. No tokio runtime is needed for this; lookups must run inside one.
     ///
     /// # Errors
     /// When hickory-resolver refuses the configuration (which it does only when a TLS feature of

@@ -250,6 +250,9 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
 /// | `CNAME` | a name |
 /// | `TIMEOUT`, `SERVFAIL` | optional type: that type at NAME times out / fails; without one, every type NAME has no records for |
 ///
+/// [`parse_zone`] parses this format into typed [`ZoneRecord`]s; [`ZoneResolver::add_record`] adds
+/// one.
+///
 /// ```
 /// use sender_identity::dns::ZoneResolver;
 /// let zone: ZoneResolver = r#"
