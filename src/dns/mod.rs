@@ -3,7 +3,8 @@
 //! - [`HickoryResolver`] (feature `hickory`, on by default): the production resolver, from the system
 //!   configuration or an explicit list of name servers.
 //! - [`ZoneResolver`]: an in-memory zone for tests, examples and offline use, built in code or from a
-//!   small zone text format, able to simulate timeouts and server failures.
+//!   small zone text format, able to simulate timeouts and server failures. The format's parser,
+//!   [`parse_zone`], is public too, so other tools (a test DNS server, say) can serve the same zones.
 //!
 //! # Names
 //! Names passed to a resolver are ASCII, without a trailing dot, in any case. Names a resolver returns
@@ -14,12 +15,16 @@
 //! [`LookupError`] keeps apart what RFC 7208 and RFC 8601 need: NXDOMAIN and NODATA (both "void"
 //! answers), a timeout, and a server failure or other error (a temporary error).
 
+// Without the `hickory` feature, the link to `HickoryResolver` above has nothing to point to.
+#![cfg_attr(not(feature = "hickory"), allow(rustdoc::broken_intra_doc_links))]
+
 #[cfg(feature = "hickory")]
 mod hickory;
 mod zone;
 
-// HICKORY_EXPORT
-pub use zone::{Fault, RecordType, ZoneError, ZoneResolver};
+#[cfg(feature = "hickory")]
+pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
+pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
 
 use async_trait::async_trait;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -88,6 +88,151 @@ pub struct ZoneError {
     pub message: String,
 }
 
+/// One record of zone text, or a fault to simulate, as parsed by [`parse_zone`].
+///
+/// Names inside records (MX exchanges, PTR and CNAME targets) are normalised: lower-case, without a
+/// trailing dot; a null MX (`.`) has an empty exchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ZoneRecord {
+    /// A TXT record (also from an `SPF` line), its character-strings exactly as written.
+    Txt(TxtRecord),
+    /// An A record.
+    A(Ipv4Addr),
+    /// An AAAA record.
+    Aaaa(Ipv6Addr),
+    /// An MX record.
+    Mx(Mx),
+    /// A PTR record: the target name.
+    Ptr(String),
+    /// A CNAME record: the target name.
+    Cname(String),
+    /// A `TIMEOUT` or `SERVFAIL` line: queries of that type (or, for `None`, of every type the name
+    /// has no records of) fail this way.
+    Fault(Option<RecordType>, Fault),
+}
+
+impl ZoneRecord {
+    /// The type of the record; `None` for a [`ZoneRecord::Fault`].
+    ///
+    /// ```
+    /// use sender_identity::dns::{RecordType, ZoneRecord};
+    /// assert_eq!(ZoneRecord::Cname("example.com".into()).record_type(), Some(RecordType::Cname));
+    /// ```
+    pub fn record_type(&self) -> Option<RecordType> {
+        Some(match self {
+            ZoneRecord::Txt(_) => RecordType::Txt,
+            ZoneRecord::A(_) => RecordType::A,
+            ZoneRecord::Aaaa(_) => RecordType::Aaaa,
+            ZoneRecord::Mx(_) => RecordType::Mx,
+            ZoneRecord::Ptr(_) => RecordType::Ptr,
+            ZoneRecord::Cname(_) => RecordType::Cname,
+            ZoneRecord::Fault(..) => return None,
+        })
+    }
+}
+
+/// Parses zone text (the format described on [`ZoneResolver`]) into `(owner, record)` pairs, in the
+/// order written.
+///
+/// Owners are normalised (lower-case, no trailing dot); a PTR owner written as an IP address becomes
+/// its reverse name ([`reverse_name`]). This is the one parser of the format: [`ZoneResolver`] uses
+/// it, and so can anything else that wants to serve the same zone (a test DNS server, for one).
+///
+/// ```
+/// use sender_identity::dns::{parse_zone, ZoneRecord};
+/// let records = parse_zone("Example.COM. A 192.0.2.1\n192.0.2.1 PTR Example.com.").unwrap();
+/// assert_eq!(records[0], ("example.com".to_string(), ZoneRecord::A("192.0.2.1".parse().unwrap())));
+/// assert_eq!(records[1].0, "1.2.0.192.in-addr.arpa");
+/// assert_eq!(records[1].1, ZoneRecord::Ptr("example.com".into()));
+/// ```
+pub fn parse_zone(text: &str) -> Result<Vec<(String, ZoneRecord)>, ZoneError> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let parsed = parse_line(line).map_err(|message| ZoneError {
+            line: i + 1,
+            message,
+        })?;
+        out.extend(parsed);
+    }
+    Ok(out)
+}
+
+/// Parses one line of zone text: `None` for a blank or comment line.
+fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
+    let tokens = tokenize(line)?;
+    let mut it = tokens.into_iter();
+    let Some(owner) = it.next() else {
+        return Ok(None);
+    };
+    let owner = String::from_utf8(owner).map_err(|_| "owner name is not UTF-8".to_string())?;
+    let rtype = it
+        .next()
+        .ok_or_else(|| format!("missing record type after {owner:?}"))?;
+    let rtype = String::from_utf8(rtype).map_err(|_| "bad record type".to_string())?;
+    let rest: Vec<Vec<u8>> = it.collect();
+    let text =
+        |v: &[u8]| String::from_utf8(v.to_vec()).map_err(|_| "data is not UTF-8".to_string());
+    let one = |rest: &[Vec<u8>], what: &str| -> Result<String, String> {
+        match rest {
+            [one] => text(one),
+            _ => Err(format!("{rtype} takes one {what}")),
+        }
+    };
+    let mut owner = normalize(&owner).into_owned();
+    let record = match rtype.to_ascii_uppercase().as_str() {
+        "A" | "AAAA" => {
+            let s = one(&rest, "address")?;
+            let ip: IpAddr = s.parse().map_err(|_| format!("bad address {s:?}"))?;
+            match (ip, rtype.eq_ignore_ascii_case("A")) {
+                (IpAddr::V4(v4), true) => ZoneRecord::A(v4),
+                (IpAddr::V6(v6), false) => ZoneRecord::Aaaa(v6),
+                _ => return Err(format!("{s} is the wrong family for {rtype}")),
+            }
+        }
+        "MX" => {
+            let [pref, exch] = rest.as_slice() else {
+                return Err("MX takes a preference and an exchange".into());
+            };
+            let preference: u16 = text(pref)?
+                .parse()
+                .map_err(|_| "bad MX preference".to_string())?;
+            ZoneRecord::Mx(Mx {
+                preference,
+                exchange: normalize(&text(exch)?).into_owned(),
+            })
+        }
+        "TXT" | "SPF" => ZoneRecord::Txt(TxtRecord::new(rest)),
+        "PTR" => {
+            let target = one(&rest, "name")?;
+            if let Ok(ip) = owner.parse::<IpAddr>() {
+                owner = reverse_name(ip);
+            }
+            ZoneRecord::Ptr(normalize(&target).into_owned())
+        }
+        "CNAME" => ZoneRecord::Cname(normalize(&one(&rest, "name")?).into_owned()),
+        "TIMEOUT" | "SERVFAIL" => {
+            let fault = if rtype.eq_ignore_ascii_case("TIMEOUT") {
+                Fault::Timeout
+            } else {
+                Fault::ServerFailure
+            };
+            let t = match rest.as_slice() {
+                [] => None,
+                [t] => Some(
+                    text(t)?
+                        .parse::<RecordType>()
+                        .map_err(|_| "unknown record type".to_string())?,
+                ),
+                _ => return Err(format!("{rtype} takes at most one record type")),
+            };
+            ZoneRecord::Fault(t, fault)
+        }
+        other => return Err(format!("unknown record type {other:?}")),
+    };
+    Ok(Some((owner, record)))
+}
+
 /// An in-memory DNS zone implementing [`Resolver`]. Names are case-insensitive; a trailing dot is
 /// optional. A name with records of other types answers NODATA, an absent name NXDOMAIN, CNAMEs are
 /// followed (at most 8), and a name can be made to time out or fail, for one type or all.
@@ -104,6 +249,9 @@ pub struct ZoneError {
 /// | `PTR` | a name; the owner may be written as an IP address instead of its `in-addr.arpa` name |
 /// | `CNAME` | a name |
 /// | `TIMEOUT`, `SERVFAIL` | optional type: that type at NAME times out / fails; without one, every type NAME has no records for |
+///
+/// [`parse_zone`] parses this format into typed [`ZoneRecord`]s; [`ZoneResolver::add_record`] adds
+/// one.
 ///
 /// ```
 /// use sender_identity::dns::ZoneResolver;
@@ -198,81 +346,36 @@ impl ZoneResolver {
         self
     }
 
+    /// Adds one parsed record (see [`parse_zone`]) at `owner`.
+    ///
+    /// ```
+    /// use sender_identity::dns::{ZoneRecord, ZoneResolver};
+    /// let mut zone = ZoneResolver::new();
+    /// zone.add_record("example.com", ZoneRecord::A("192.0.2.1".parse().unwrap()));
+    /// ```
+    pub fn add_record(&mut self, owner: &str, record: ZoneRecord) -> &mut Self {
+        let node = self.node(owner);
+        match record {
+            ZoneRecord::Txt(txt) => node.txt.push(txt),
+            ZoneRecord::A(v4) => node.a.push(v4),
+            ZoneRecord::Aaaa(v6) => node.aaaa.push(v6),
+            ZoneRecord::Mx(mx) => node.mx.push(Mx {
+                preference: mx.preference,
+                exchange: normalize(&mx.exchange).into_owned(),
+            }),
+            ZoneRecord::Ptr(target) => node.ptr.push(normalize(&target).into_owned()),
+            ZoneRecord::Cname(target) => node.cname = Some(normalize(&target).into_owned()),
+            ZoneRecord::Fault(Some(t), fault) => node.faults.push((t, fault)),
+            ZoneRecord::Fault(None, fault) => node.fault_other = Some(fault),
+        }
+        self
+    }
+
     /// Adds the records of one line of zone text (see the type docs); blank and comment lines add
     /// nothing.
     pub fn add_line(&mut self, line: &str) -> Result<&mut Self, String> {
-        let tokens = tokenize(line)?;
-        let mut it = tokens.into_iter();
-        let Some(owner) = it.next() else {
-            return Ok(self);
-        };
-        let owner = String::from_utf8(owner).map_err(|_| "owner name is not UTF-8".to_string())?;
-        let rtype = it
-            .next()
-            .ok_or_else(|| format!("missing record type after {owner:?}"))?;
-        let rtype = String::from_utf8(rtype).map_err(|_| "bad record type".to_string())?;
-        let rest: Vec<Vec<u8>> = it.collect();
-        let text =
-            |v: &[u8]| String::from_utf8(v.to_vec()).map_err(|_| "data is not UTF-8".to_string());
-        let one = |rest: &[Vec<u8>], what: &str| -> Result<String, String> {
-            match rest {
-                [one] => text(one),
-                _ => Err(format!("{rtype} takes one {what}")),
-            }
-        };
-        match rtype.to_ascii_uppercase().as_str() {
-            "A" | "AAAA" => {
-                let s = one(&rest, "address")?;
-                let ip: IpAddr = s.parse().map_err(|_| format!("bad address {s:?}"))?;
-                if ip.is_ipv4() != rtype.eq_ignore_ascii_case("A") {
-                    return Err(format!("{s} is the wrong family for {rtype}"));
-                }
-                self.add_ip(&owner, ip);
-            }
-            "MX" => {
-                let [pref, exch] = rest.as_slice() else {
-                    return Err("MX takes a preference and an exchange".into());
-                };
-                let pref: u16 = text(pref)?
-                    .parse()
-                    .map_err(|_| "bad MX preference".to_string())?;
-                self.add_mx(&owner, pref, &text(exch)?);
-            }
-            "TXT" | "SPF" => {
-                self.add_txt_strings(&owner, rest);
-            }
-            "PTR" => {
-                let target = one(&rest, "name")?;
-                let owner_name = match owner.parse::<IpAddr>() {
-                    Ok(ip) => reverse_name(ip),
-                    Err(_) => owner,
-                };
-                self.node(&owner_name)
-                    .ptr
-                    .push(normalize(&target).into_owned());
-            }
-            "CNAME" => {
-                let target = one(&rest, "name")?;
-                self.add_cname(&owner, &target);
-            }
-            "TIMEOUT" | "SERVFAIL" => {
-                let fault = if rtype.eq_ignore_ascii_case("TIMEOUT") {
-                    Fault::Timeout
-                } else {
-                    Fault::ServerFailure
-                };
-                let t = match rest.as_slice() {
-                    [] => None,
-                    [t] => Some(
-                        text(t)?
-                            .parse::<RecordType>()
-                            .map_err(|_| "unknown record type".to_string())?,
-                    ),
-                    _ => return Err(format!("{rtype} takes at most one record type")),
-                };
-                self.add_fault(&owner, t, fault);
-            }
-            other => return Err(format!("unknown record type {other:?}")),
+        if let Some((owner, record)) = parse_line(line)? {
+            self.add_record(&owner, record);
         }
         Ok(self)
     }
@@ -339,11 +442,8 @@ impl FromStr for ZoneResolver {
     type Err = ZoneError;
     fn from_str(text: &str) -> Result<Self, ZoneError> {
         let mut zone = ZoneResolver::new();
-        for (i, line) in text.lines().enumerate() {
-            zone.add_line(line).map_err(|message| ZoneError {
-                line: i + 1,
-                message,
-            })?;
+        for (owner, record) in parse_zone(text)? {
+            zone.add_record(&owner, record);
         }
         Ok(zone)
     }
@@ -508,10 +608,7 @@ mod tests {
                 z.lookup_a("nothere.example.com").await,
                 Err(LookupError::NxDomain)
             );
-            assert_eq!(
-                z.lookup_ptr("192.0.2.1".parse().unwrap()).await.is_ok(),
-                true
-            );
+            assert!(z.lookup_ptr("192.0.2.1".parse().unwrap()).await.is_ok());
             assert_eq!(
                 z.lookup_mx("empty.example.com").await,
                 Err(LookupError::NoData)

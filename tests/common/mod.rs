@@ -1,0 +1,5 @@
+//! Helpers shared by the integration tests. Each test file uses `mod common;` and only part of
+//! what is here, hence the `dead_code` allowance.
+#![allow(dead_code)]
+
+pub mod dns_server;
