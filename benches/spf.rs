@@ -20,7 +20,11 @@ fn parse(c: &mut Criterion) {
     group.bench_function("corpus", |b| {
         b.iter(|| {
             for r in &records {
-                black_box(black_box(r).parse::<Record>().expect("corpus record parses"));
+                black_box(
+                    black_box(r)
+                        .parse::<Record>()
+                        .expect("corpus record parses"),
+                );
             }
         })
     });
@@ -29,11 +33,41 @@ fn parse(c: &mut Criterion) {
 
 /// (name, client, HELO, sender, expected result)
 const SCENARIOS: &[(&str, &str, &str, &str, SpfResult)] = &[
-    ("first-ip4", "192.0.2.1", "mx.first.example", "user@first.example", SpfResult::Pass),
-    ("include-3-deep", "203.0.113.5", "mx.deep.example", "user@deep.example", SpfResult::Pass),
-    ("fail-whole-tree", "198.18.0.1", "mx.tree.example", "user@tree.example", SpfResult::Fail),
-    ("macro-exists", "192.0.2.77", "mta.macro.example", "first.last@macro.example", SpfResult::Pass),
-    ("helo-a", "192.0.2.25", "mail.helo.example", "", SpfResult::Pass),
+    (
+        "first-ip4",
+        "192.0.2.1",
+        "mx.first.example",
+        "user@first.example",
+        SpfResult::Pass,
+    ),
+    (
+        "include-3-deep",
+        "203.0.113.5",
+        "mx.deep.example",
+        "user@deep.example",
+        SpfResult::Pass,
+    ),
+    (
+        "fail-whole-tree",
+        "198.18.0.1",
+        "mx.tree.example",
+        "user@tree.example",
+        SpfResult::Fail,
+    ),
+    (
+        "macro-exists",
+        "192.0.2.77",
+        "mta.macro.example",
+        "first.last@macro.example",
+        SpfResult::Pass,
+    ),
+    (
+        "helo-a",
+        "192.0.2.25",
+        "mail.helo.example",
+        "",
+        SpfResult::Pass,
+    ),
 ];
 
 fn evaluate(c: &mut Criterion) {
@@ -54,7 +88,9 @@ fn evaluate(c: &mut Criterion) {
             }
         };
         assert_eq!(rt.block_on(check()).result, expected, "{name}");
-        group.bench_function(name, |b| b.to_async(&rt).iter(|| async { black_box(check().await) }));
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async { black_box(check().await) })
+        });
     }
     group.finish();
 }

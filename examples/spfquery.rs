@@ -38,20 +38,30 @@ enum Dns {
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
-    let (mut ip, mut helo, mut sender, mut receiver, mut dns) = (None, None, String::new(), None, Dns::Demo);
+    let (mut ip, mut helo, mut sender, mut receiver, mut dns) =
+        (None, None, String::new(), None, Dns::Demo);
     let mut any = false;
     while let Some(flag) = args.next() {
         any = true;
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--ip" => ip = Some(value()?.parse::<IpAddr>().map_err(|e| format!("--ip: {e}"))?),
+            "--ip" => {
+                ip = Some(
+                    value()?
+                        .parse::<IpAddr>()
+                        .map_err(|e| format!("--ip: {e}"))?,
+                )
+            }
             "--helo" => helo = Some(value()?),
             "--sender" | "--mail-from" => sender = value()?,
             "--receiver" => receiver = Some(value()?),
             "--zone" => dns = Dns::Zone(value()?),
             "--nameserver" => {
                 let v = value()?;
-                dns = Dns::Nameserver(v.parse().map_err(|e| format!("--nameserver {v}: {e} (want IP:PORT)"))?);
+                dns = Dns::Nameserver(
+                    v.parse()
+                        .map_err(|e| format!("--nameserver {v}: {e} (want IP:PORT)"))?,
+                );
             }
             "--system" => dns = Dns::System,
             "-h" | "--help" => return Err(String::new()),
@@ -74,10 +84,17 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
 
 fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
     Ok(match dns {
-        Dns::Demo => Arc::new(DEMO_ZONE.parse::<ZoneResolver>().map_err(|e| e.to_string())?),
+        Dns::Demo => Arc::new(
+            DEMO_ZONE
+                .parse::<ZoneResolver>()
+                .map_err(|e| e.to_string())?,
+        ),
         Dns::Zone(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-            Arc::new(text.parse::<ZoneResolver>().map_err(|e| format!("{path}: {e}"))?)
+            Arc::new(
+                text.parse::<ZoneResolver>()
+                    .map_err(|e| format!("{path}: {e}"))?,
+            )
         }
         Dns::Nameserver(addr) => Arc::new(HickoryResolver::with_nameservers(&[*addr])),
         Dns::System => Arc::new(HickoryResolver::from_system_conf().map_err(|e| e.to_string())?),
@@ -91,10 +108,18 @@ fn print(out: &SpfOutput) {
     if let Some(exp) = &out.explanation {
         println!("explanation: {exp}");
     }
-    println!("lookups:     {}/10 DNS terms, {}/2 void", out.dns_lookups, out.void_lookups);
+    println!(
+        "lookups:     {}/10 DNS terms, {}/2 void",
+        out.dns_lookups, out.void_lookups
+    );
 }
 
-async fn query(spf: &Verifier<Arc<dyn Resolver>>, ip: IpAddr, helo: &str, sender: &str) -> SpfOutput {
+async fn query(
+    spf: &Verifier<Arc<dyn Resolver>>,
+    ip: IpAddr,
+    helo: &str,
+    sender: &str,
+) -> SpfOutput {
     if sender.is_empty() {
         spf.check_helo(ip, helo).await
     } else {
@@ -136,12 +161,24 @@ async fn main() -> ExitCode {
                 ("198.51.100.20", "out.example.net", "alice@example.com"),
                 ("203.0.113.9", "mail.example.com", "alice@example.com"),
                 ("192.0.2.10", "mail.example.com", ""),
-                ("198.51.100.7", "mta.bulk.example.org", "news@bulk.example.org"),
-                ("198.51.100.8", "mta.bulk.example.org", "news@bulk.example.org"),
+                (
+                    "198.51.100.7",
+                    "mta.bulk.example.org",
+                    "news@bulk.example.org",
+                ),
+                (
+                    "198.51.100.8",
+                    "mta.bulk.example.org",
+                    "news@bulk.example.org",
+                ),
                 ("192.0.2.10", "mail.example.com", "x@slow.example.org"),
                 ("192.0.2.10", "mail.example.com", "x@broken.example.org"),
             ] {
-                let who = if sender.is_empty() { format!("HELO {helo}") } else { sender.to_string() };
+                let who = if sender.is_empty() {
+                    format!("HELO {helo}")
+                } else {
+                    sender.to_string()
+                };
                 println!("== {ip} as {who}");
                 print(&query(&spf, ip.parse().expect("demo IP"), helo, sender).await);
                 println!();
