@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 //! sender-identity: SPF, HELO, FCrDNS and relay-policy checks for receiving mail servers.
 
+mod deadline;
 pub mod dns;
 pub mod ip;
 pub mod name;

@@ -125,25 +125,28 @@ pub fn check_domain(name: &str) -> Result<(), NameError> {
     if name.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong);
     }
-    if !name.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(NameError::BadChar);
-    }
+    let bytes = name.as_bytes();
     let mut labels = 0usize;
-    let mut last = "";
-    for label in name.split('.') {
-        if label.is_empty() {
-            return Err(NameError::EmptyLabel);
+    let mut start = 0usize;
+    let mut last = 0usize;
+    for i in 0..=bytes.len() {
+        if i == bytes.len() || bytes[i] == b'.' {
+            match i - start {
+                0 => return Err(NameError::EmptyLabel),
+                n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
+                _ => {}
+            }
+            labels += 1;
+            last = start;
+            start = i + 1;
+        } else if !bytes[i].is_ascii_graphic() {
+            return Err(NameError::BadChar);
         }
-        if label.len() > MAX_LABEL_LEN {
-            return Err(NameError::LabelTooLong);
-        }
-        labels += 1;
-        last = label;
     }
     if labels < 2 {
         return Err(NameError::SingleLabel);
     }
-    if !is_toplabel(last) {
+    if !is_toplabel(&name[last..]) {
         return Err(NameError::BadTopLabel);
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! The production resolver, backed by hickory-resolver.
 
-use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
+use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord};
 use crate::name::{normalize, strip_root};
 use async_trait::async_trait;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
@@ -296,16 +296,41 @@ impl HickoryResolver {
         rtype: RecordType,
         pick: impl Fn(&RData) -> Option<T>,
     ) -> LookupResult<Vec<T>> {
-        let lookup = self.inner.lookup(name, rtype).await.map_err(lookup_error)?;
+        self.lookup_ttl(name, rtype, pick).await.0
+    }
+
+    /// [`Self::lookup`] with how long the answer may be cached: until the answer's `valid_until`, or
+    /// the negative TTL of an NXDOMAIN / NODATA answer that carried an SOA.
+    async fn lookup_ttl<T>(
+        &self,
+        name: Name,
+        rtype: RecordType,
+        pick: impl Fn(&RData) -> Option<T>,
+    ) -> (LookupResult<Vec<T>>, Option<Duration>) {
+        let lookup = match self.inner.lookup(name, rtype).await {
+            Ok(lookup) => lookup,
+            Err(err) => {
+                let ttl = match &err {
+                    NetError::Dns(DnsError::NoRecordsFound(no)) => {
+                        no.negative_ttl.map(|t| Duration::from_secs(t.into()))
+                    }
+                    _ => None,
+                };
+                return (Err(lookup_error(err)), ttl);
+            }
+        };
+        let ttl = lookup
+            .valid_until()
+            .checked_duration_since(std::time::Instant::now());
         let found: Vec<T> = lookup
             .answers()
             .iter()
             .filter_map(|r| pick(&r.data))
             .collect();
         if found.is_empty() {
-            Err(LookupError::NoData)
+            (Err(LookupError::NoData), ttl)
         } else {
-            Ok(found)
+            (Ok(found), ttl)
         }
     }
 }
@@ -368,13 +393,28 @@ fn rcode_name(code: ResponseCode) -> String {
 #[async_trait]
 impl Resolver for HickoryResolver {
     async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
-        self.lookup(fqdn(name)?, RecordType::TXT, |data| match data {
-            RData::TXT(txt) => Some(TxtRecord::new(
-                txt.txt_data.iter().map(|s| s.to_vec()).collect(),
-            )),
-            _ => None,
-        })
-        .await
+        self.lookup_txt_ttl(name).await.result
+    }
+
+    async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
+        let name = match fqdn(name) {
+            Ok(name) => name,
+            Err(e) => {
+                return TxtAnswer {
+                    result: Err(e),
+                    ttl: None,
+                }
+            }
+        };
+        let (result, ttl) = self
+            .lookup_ttl(name, RecordType::TXT, |data| match data {
+                RData::TXT(txt) => Some(TxtRecord::new(
+                    txt.txt_data.iter().map(|s| s.to_vec()).collect(),
+                )),
+                _ => None,
+            })
+            .await;
+        TxtAnswer { result, ttl }
     }
 
     async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {

@@ -29,6 +29,7 @@ pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolve
 use async_trait::async_trait;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a DNS lookup gave no records.
 ///
@@ -67,6 +68,18 @@ impl LookupError {
 
 /// The result of a lookup.
 pub type LookupResult<T> = Result<T, LookupError>;
+
+/// A TXT answer together with how long it may be cached.
+///
+/// `ttl` is the smallest TTL of a positive answer, or the negative-caching TTL of an NXDOMAIN or
+/// NODATA answer (RFC 2308: the SOA's minimum), or `None` when the resolver does not know it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxtAnswer {
+    /// The answer.
+    pub result: LookupResult<Vec<TxtRecord>>,
+    /// How long the answer may be cached, when known.
+    pub ttl: Option<Duration>,
+}
 
 /// One TXT record: its character-strings exactly as served, in order.
 ///
@@ -166,6 +179,16 @@ pub trait Resolver: Send + Sync {
     async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>>;
     /// The names the PTR records of `ip` point to (the reverse name is built by the resolver).
     async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>>;
+
+    /// [`Resolver::lookup_txt`] with how long the answer may be cached, for caches such as
+    /// [`crate::spf::RecordCache`]. The default implementation calls `lookup_txt` and reports no TTL
+    /// (caches then use their own default); [`HickoryResolver`] reports the real TTLs.
+    async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
+        TxtAnswer {
+            result: self.lookup_txt(name).await,
+            ttl: None,
+        }
+    }
 }
 
 macro_rules! forward_resolver {
@@ -186,6 +209,9 @@ macro_rules! forward_resolver {
             }
             async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
                 (**self).lookup_ptr(ip).await
+            }
+            async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
+                (**self).lookup_txt_ttl(name).await
             }
         }
     )*};

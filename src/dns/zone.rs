@@ -5,6 +5,7 @@ use crate::name::normalize;
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -266,7 +267,7 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
 /// ```
 #[derive(Debug, Default)]
 pub struct ZoneResolver {
-    nodes: HashMap<String, Node>,
+    nodes: HashMap<String, Node, BuildHasherDefault<Fnv>>,
     queries: AtomicUsize,
 }
 
@@ -535,6 +536,28 @@ impl Resolver for ZoneResolver {
     }
     async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
         self.lookup(&reverse_name(ip), RecordType::Ptr, |n| &n.ptr)
+    }
+}
+
+/// FNV-1a: a fast hash for the zone's own names (the zone is filled by its owner, so hash flooding
+/// is not a concern here, unlike in caches keyed by names from the network).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
     }
 }
 

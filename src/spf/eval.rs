@@ -1,16 +1,18 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
+use super::cache::{Fetched, RecordCache};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
-use super::record::{Directive, DualCidr, MacroLetter, Mechanism, Qualifier, Record};
+use super::record::{Directive, DualCidr, MacroLetter, MacroString, Mechanism, Qualifier, Record};
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::{Config, DomainSpec};
-use crate::dns::{LookupError, LookupResult, Resolver};
+use crate::dns::{LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
 use crate::name::{check_domain, fits_dns, is_within, normalize, same};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 /// Evaluates SPF for one client through a [`Resolver`], with a [`Config`].
 ///
@@ -35,24 +37,38 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// assert_eq!(out.result, SpfResult::Fail);
 /// # });
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
     config: Config,
+    /// `config.default_explanation`, parsed once (`None` when it is not valid macro text: then it is
+    /// used literally).
+    default_explanation: Option<MacroString>,
+    cache: Option<Arc<RecordCache>>,
 }
 
 impl<R: Resolver> Verifier<R> {
     /// A verifier with the RFC 7208 default configuration.
     pub fn new(resolver: R) -> Self {
-        Verifier {
-            resolver,
-            config: Config::default(),
-        }
+        Self::with_config(resolver, Config::default())
     }
 
     /// A verifier with the given configuration.
     pub fn with_config(resolver: R, config: Config) -> Self {
-        Verifier { resolver, config }
+        let default_explanation = parse_explanation(&config.default_explanation).ok();
+        Verifier {
+            resolver,
+            config,
+            default_explanation,
+            cache: None,
+        }
+    }
+
+    /// Keeps parsed records in `cache` (shared with other verifiers if wanted), so that a record
+    /// fetched again within its TTL is neither queried nor parsed again.
+    pub fn with_cache(mut self, cache: Arc<RecordCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// The configuration.
@@ -106,18 +122,20 @@ impl<R: Resolver> Verifier<R> {
         } else {
             local_part
         };
-        let sender = format!("{local_part}@{domain}");
         let mut eval = Evaluation {
             resolver: &self.resolver,
             config: &self.config,
+            default_explanation: self.default_explanation.as_ref(),
+            cache: self.cache.as_deref(),
             ip,
-            sender: &sender,
+            sender: String::new(),
             local_part,
             sender_domain: domain,
             helo,
             dns_lookups: 0,
             void_lookups: 0,
             validated: None,
+            now: None,
         };
         let (result, explanation, cause) = match check_domain(domain) {
             Err(error) => (
@@ -129,14 +147,9 @@ impl<R: Resolver> Verifier<R> {
                 },
             ),
             Ok(()) => {
-                let evaluated = match self.config.timeout {
-                    Some(limit) if tokio::runtime::Handle::try_current().is_ok() => {
-                        tokio::time::timeout(limit, eval.run(domain))
-                            .await
-                            .unwrap_or(Err(SpfError::Timeout))
-                    }
-                    _ => eval.run(domain).await,
-                };
+                let evaluated = crate::deadline::within(self.config.timeout, eval.run(domain))
+                    .await
+                    .unwrap_or(Err(SpfError::Timeout));
                 match evaluated {
                     Ok((verdict, explanation)) => (verdict.result, explanation, verdict.cause),
                     Err(e) => (e.result(), None, Cause::Error(e)),
@@ -182,8 +195,11 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 struct Evaluation<'a, R: ?Sized> {
     resolver: &'a R,
     config: &'a Config,
+    default_explanation: Option<&'a MacroString>,
+    cache: Option<&'a RecordCache>,
     ip: IpAddr,
-    sender: &'a str,
+    /// `local_part@sender_domain` for `%{s}`, built the first time a macro needs it.
+    sender: String,
     local_part: &'a str,
     sender_domain: &'a str,
     helo: &'a str,
@@ -191,6 +207,8 @@ struct Evaluation<'a, R: ?Sized> {
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
     validated: Option<Vec<String>>,
+    /// When the evaluation first needed the time (for cache expiry), read once.
+    now: Option<Instant>,
 }
 
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
@@ -248,36 +266,29 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
-    /// syntax error, temperror for DNS failures.
-    async fn fetch_record(&mut self, domain: &str) -> Result<Option<Record>, SpfError> {
-        let txts = match lookup!(self.lookup_txt(domain)) {
-            Ok(txts) => txts,
-            Err(e) if e.is_void() => return Ok(None),
+    /// syntax error, temperror for DNS failures. Consults and fills the record cache.
+    async fn fetch_record(&mut self, domain: &str) -> Result<Option<Arc<Record>>, SpfError> {
+        let now = *self.now.get_or_insert_with(Instant::now);
+        if let Some(fetched) = self.cache.and_then(|c| c.get(domain, now)) {
+            return fetched.into_result();
+        }
+        let answer = if fits_dns(domain) {
+            self.resolver.lookup_txt_ttl(domain).await
+        } else {
+            TxtAnswer {
+                result: Err(LookupError::NxDomain),
+                ttl: None,
+            }
+        };
+        let fetched = match answer.result {
+            Ok(txts) => select_record(domain, &txts),
+            Err(e) if e.is_void() => Fetched::NoRecord,
             Err(e) => return Err(dns_error(domain, e)),
         };
-        let mut found = None;
-        for txt in &txts {
-            let text = txt.joined();
-            if is_spf1(&text) && found.replace(text).is_some() {
-                return Err(SpfError::MultipleRecords {
-                    domain: domain.to_string(),
-                });
-            }
+        if let Some(cache) = self.cache {
+            cache.insert(domain, fetched.clone(), answer.ttl, now);
         }
-        let Some(text) = found else { return Ok(None) };
-        let syntax = |error| SpfError::Syntax {
-            domain: domain.to_string(),
-            error,
-        };
-        let text = String::from_utf8(text).map_err(|e| {
-            let at = e.utf8_error().valid_up_to();
-            syntax(super::ParseError {
-                offset: at,
-                term: String::new(),
-                kind: super::ParseErrorKind::InvalidChar,
-            })
-        })?;
-        text.parse::<Record>().map(Some).map_err(syntax)
+        fetched.into_result()
     }
 
     fn count_dns_term(&mut self) -> Result<(), SpfError> {
@@ -336,8 +347,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }),
             Mechanism::A { domain: spec, cidr } => {
                 let target = self.optional_target(spec.as_ref(), domain).await?;
-                let addrs = self.addresses(&target, true).await?;
-                Ok(addrs.iter().any(|a| self.ip_in(*a, *cidr)))
+                self.has_address(&target, *cidr, true).await
             }
             Mechanism::Mx { domain: spec, cidr } => {
                 let target = self.optional_target(spec.as_ref(), domain).await?;
@@ -352,10 +362,8 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 }
                 mxs.sort_by_key(|mx| mx.preference);
                 for mx in &mxs {
-                    let addrs = self
-                        .addresses(&mx.exchange, self.config.count_mx_address_voids)
-                        .await?;
-                    if addrs.iter().any(|a| self.ip_in(*a, *cidr)) {
+                    let count_void = self.config.count_mx_address_voids;
+                    if self.has_address(&mx.exchange, *cidr, count_void).await? {
                         return Ok(true);
                     }
                 }
@@ -383,35 +391,43 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
     }
 
-    /// The addresses of `name` in the client's family. Void answers count towards the void limit when
-    /// `count_void`; errors give temperror.
-    async fn addresses(&mut self, name: &str, count_void: bool) -> Result<Vec<IpAddr>, SpfError> {
-        let result = match self.ip {
-            IpAddr::V4(_) => {
-                lookup!(self.lookup_a(name)).map(|v| v.into_iter().map(IpAddr::V4).collect())
+    /// Whether an address of `name` in the client's family is within `cidr` of the client. Void
+    /// answers count towards the void limit when `count_void`; errors give temperror.
+    async fn has_address(
+        &mut self,
+        name: &str,
+        cidr: DualCidr,
+        count_void: bool,
+    ) -> Result<bool, SpfError> {
+        match self.ip {
+            IpAddr::V4(ip) => {
+                let result = lookup!(self.lookup_a(name));
+                let prefix = cidr.v4.unwrap_or(32);
+                let addrs = self.addresses(name, result, count_void)?;
+                Ok(addrs
+                    .iter()
+                    .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix)))
             }
-            IpAddr::V6(_) => {
-                lookup!(self.lookup_aaaa(name)).map(|v| v.into_iter().map(IpAddr::V6).collect())
+            IpAddr::V6(ip) => {
+                let result = lookup!(self.lookup_aaaa(name));
+                let prefix = cidr.v6.unwrap_or(128);
+                let addrs = self.addresses(name, result, count_void)?;
+                Ok(addrs
+                    .iter()
+                    .any(|a| in_prefix(u128::from(ip), u128::from(*a), 128, prefix)))
             }
-        };
-        match result {
-            Err(e) if e.is_void() && !count_void => Ok(Vec::new()),
-            result => self.answers(name, result),
         }
     }
 
-    fn ip_in(&self, addr: IpAddr, cidr: DualCidr) -> bool {
-        match (self.ip, addr) {
-            (IpAddr::V4(ip), IpAddr::V4(net)) => in_prefix(
-                u32::from(ip).into(),
-                u32::from(net).into(),
-                32,
-                cidr.v4.unwrap_or(32),
-            ),
-            (IpAddr::V6(ip), IpAddr::V6(net)) => {
-                in_prefix(u128::from(ip), u128::from(net), 128, cidr.v6.unwrap_or(128))
-            }
-            _ => false,
+    fn addresses<T>(
+        &mut self,
+        name: &str,
+        result: LookupResult<Vec<T>>,
+        count_void: bool,
+    ) -> Result<Vec<T>, SpfError> {
+        match result {
+            Err(e) if e.is_void() && !count_void => Ok(Vec::new()),
+            result => self.answers(name, result),
         }
     }
 
@@ -452,9 +468,28 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             .cloned()
     }
 
-    fn context<'c>(&'c self, domain: &'c str, validated_name: Option<&'c str>) -> MacroContext<'c> {
+    /// Builds `%{s}` if `spec` needs it and it is not built yet.
+    fn prepare_sender(&mut self, spec: &MacroString) {
+        if self.sender.is_empty() && spec.uses(MacroLetter::Sender) {
+            self.sender = format!("{}@{}", self.local_part, self.sender_domain);
+        }
+    }
+
+    /// The macro values for `domain`. `%{t}` is only read from the clock for `spec`s that use it.
+    fn context<'c>(
+        &'c self,
+        spec: &MacroString,
+        domain: &'c str,
+        validated_name: Option<&'c str>,
+    ) -> MacroContext<'c> {
+        let timestamp = match spec.uses(MacroLetter::Timestamp) {
+            true => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            false => 0,
+        };
         MacroContext {
-            sender: self.sender,
+            sender: &self.sender,
             local_part: self.local_part,
             sender_domain: self.sender_domain,
             domain,
@@ -462,9 +497,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             helo: self.helo,
             validated_name,
             receiver: &self.config.receiver,
-            timestamp: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            timestamp,
         }
     }
 
@@ -486,8 +519,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             true => self.validated_name_for(domain).await,
             false => None,
         };
+        self.prepare_sender(spec);
         let mut name = String::new();
-        spec.expand_name(&self.context(domain, p.as_deref()), &mut name);
+        spec.expand_name(&self.context(spec, domain, p.as_deref()), &mut name);
         Ok(name)
     }
 
@@ -499,15 +533,14 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return text;
             }
         }
-        let default = parse_explanation(&self.config.default_explanation);
-        let domain = self.sender_domain;
-        match default {
-            Ok(ms) => {
+        match self.default_explanation {
+            Some(ms) => {
+                self.prepare_sender(ms);
                 let mut out = String::new();
-                ms.expand(&self.context(domain, None), &mut out);
+                ms.expand(&self.context(ms, self.sender_domain, None), &mut out);
                 out
             }
-            Err(_) => self.config.default_explanation.clone(),
+            None => self.config.default_explanation.clone(),
         }
     }
 
@@ -520,13 +553,57 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             return None;
         }
         let ms = parse_explanation(&text).ok()?;
+        self.prepare_sender(&ms);
         let p = match ms.uses(MacroLetter::ValidatedName) {
             true => self.validated_name_for(domain).await,
             false => None,
         };
         let mut out = String::new();
-        ms.expand(&self.context(domain, p.as_deref()), &mut out);
+        ms.expand(&self.context(&ms, domain, p.as_deref()), &mut out);
         Some(out)
+    }
+}
+
+/// Picks the one `v=spf1` record among TXT records and parses it (RFC 7208 §4.5).
+fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
+    let syntax = |error| {
+        Fetched::Invalid(SpfError::Syntax {
+            domain: domain.to_string(),
+            error,
+        })
+    };
+    let mut found = None;
+    for txt in txts {
+        let text = txt.joined();
+        if is_spf1(&text) && found.replace(text).is_some() {
+            return Fetched::Invalid(SpfError::MultipleRecords {
+                domain: domain.to_string(),
+            });
+        }
+    }
+    let Some(text) = found else {
+        return Fetched::NoRecord;
+    };
+    match String::from_utf8(text) {
+        Ok(text) => match text.parse::<Record>() {
+            Ok(record) => Fetched::Record(Arc::new(record)),
+            Err(e) => syntax(e),
+        },
+        Err(e) => syntax(super::ParseError {
+            offset: e.utf8_error().valid_up_to(),
+            term: String::new(),
+            kind: super::ParseErrorKind::InvalidChar,
+        }),
+    }
+}
+
+impl Fetched {
+    fn into_result(self) -> Result<Option<Arc<Record>>, SpfError> {
+        match self {
+            Fetched::Record(r) => Ok(Some(r)),
+            Fetched::NoRecord => Ok(None),
+            Fetched::Invalid(e) => Err(e),
+        }
     }
 }
 

@@ -50,7 +50,7 @@ pub struct MacroContext<'a> {
 impl MacroString {
     /// Appends the expansion of this string to `out`.
     pub fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        for part in &self.parts {
+        for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => out.push_str(s),
                 MacroPart::Macro(m) => m.expand(ctx, out),
@@ -115,8 +115,7 @@ impl Macro {
                 &value
             }
         };
-        let plain =
-            self.keep.is_none() && !self.reverse && matches!(self.delimiters.as_str(), "" | ".");
+        let plain = self.keep.is_none() && !self.reverse && self.delimiters.is_default();
         if plain && !self.url_escape {
             out.push_str(text);
             return;
@@ -137,12 +136,7 @@ impl Macro {
 
     /// Splits on the delimiters, reverses, keeps the right-hand parts and joins with `.`.
     fn transform(&self, text: &str) -> String {
-        let delims = if self.delimiters.is_empty() {
-            "."
-        } else {
-            &self.delimiters
-        };
-        let mut parts: Vec<&str> = text.split(|c| delims.contains(c)).collect();
+        let mut parts: Vec<&str> = text.split(|c| self.delimiters.contains(c)).collect();
         if self.reverse {
             parts.reverse();
         }

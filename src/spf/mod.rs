@@ -21,6 +21,7 @@
 //! # });
 //! ```
 
+mod cache;
 mod config;
 mod eval;
 mod macros;
@@ -28,12 +29,13 @@ mod parse;
 mod record;
 mod result;
 
+pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
 pub use eval::Verifier;
 pub use macros::MacroContext;
 pub use parse::{is_spf1, parse_explanation, ParseError, ParseErrorKind};
 pub use record::{
-    Directive, DomainSpec, DualCidr, DuplicateModifier, Macro, MacroLetter, MacroPart, MacroString,
-    Mechanism, Modifier, Qualifier, Record, Term,
+    Delimiters, Directive, DomainSpec, DualCidr, DuplicateModifier, Macro, MacroLetter, MacroPart,
+    MacroString, Mechanism, Modifier, Qualifier, Record, Term,
 };
 pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};

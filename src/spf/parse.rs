@@ -12,18 +12,19 @@
 //! ```
 
 use super::record::{
-    DualCidr, Macro, MacroLetter, MacroPart, MacroString, Mechanism, Modifier, Qualifier, Record,
-    Term,
+    Delimiters, DualCidr, Macro, MacroLetter, MacroPart, MacroString, Mechanism, Modifier,
+    Qualifier, Record, Term,
 };
 use super::Directive;
 use crate::name::is_toplabel;
 use nom::branch::alt;
-use nom::bytes::complete::{tag, tag_no_case, take_while, take_while1};
+use nom::bytes::complete::{tag_no_case, take_while};
 use nom::character::complete::{char, digit1, satisfy};
-use nom::combinator::{all_consuming, map, map_res, opt, recognize};
+use nom::combinator::{map, map_res, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use std::fmt;
+use std::net::Ipv4Addr;
 use std::str::FromStr;
 
 /// Why a record (or macro string) did not parse.
@@ -133,13 +134,37 @@ impl FromStr for Record {
         if !is_spf1(text.as_bytes()) {
             return Err(error(ParseErrorKind::NotSpf1, 0, text));
         }
-        let mut terms = Vec::new();
-        let mut offset = 6;
-        for token in text[6..].split(' ') {
-            if !token.is_empty() {
-                terms.push(parse_term(token).map_err(|kind| error(kind, offset, token))?);
+        let body = &text[6..];
+        // One branch-free pass (vectorised) checks that the text is printable ASCII and spaces.
+        let bad = body
+            .bytes()
+            .fold(false, |bad, b| bad | !(0x20..=0x7e).contains(&b));
+        if bad {
+            let at = 6 + body
+                .bytes()
+                .position(|b| !(0x20..=0x7e).contains(&b))
+                .unwrap_or(0);
+            let start = text[..at].rfind(' ').map_or(at, |s| s + 1);
+            return Err(error(
+                ParseErrorKind::InvalidChar,
+                at,
+                token_at(text, start),
+            ));
+        }
+        let mut terms = Vec::with_capacity(body.len() / 16 + 1);
+        let bytes = body.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b' ' {
+                i += 1;
+                continue;
             }
-            offset += token.len() + 1;
+            let start = i;
+            while i < bytes.len() && bytes[i] != b' ' {
+                i += 1;
+            }
+            let token = &body[start..i];
+            terms.push(parse_term(token).map_err(|kind| error(kind, 6 + start, token))?);
         }
         Record::new(terms).map_err(|dup| {
             let token = text[6..]
@@ -153,47 +178,43 @@ impl FromStr for Record {
     }
 }
 
+/// The text from `at` to the next space (for error messages), cut at a character boundary.
+fn token_at(text: &str, at: usize) -> &str {
+    let rest = &text[at..];
+    &rest[..rest.find(' ').unwrap_or(rest.len())]
+}
+
+/// One term: a modifier (`name=value`) or a directive (`[qualifier]mechanism[args]`); printable
+/// ASCII only (checked by the caller).
 fn parse_term(token: &str) -> Result<Term, ParseErrorKind> {
-    if let Some(bad) = token.bytes().find(|b| !(0x21..=0x7e).contains(b)) {
-        let _ = bad;
-        return Err(ParseErrorKind::InvalidChar);
+    let b = token.as_bytes();
+    // `name "="` starts a modifier (RFC 7208 §4.6.1: name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )).
+    let name_len = b
+        .iter()
+        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
+        .unwrap_or(b.len());
+    if name_len > 0 && b[0].is_ascii_alphabetic() && b.get(name_len) == Some(&b'=') {
+        return parse_modifier(&token[..name_len], &token[name_len + 1..]).map(Term::Modifier);
     }
-    if let Ok((value, name)) = modifier_name(token) {
-        return parse_modifier(name, value).map(Term::Modifier);
+    let (rest, qualifier) = match b[0] {
+        b'+' => (&token[1..], Qualifier::Pass),
+        b'-' => (&token[1..], Qualifier::Fail),
+        b'~' => (&token[1..], Qualifier::SoftFail),
+        b'?' => (&token[1..], Qualifier::Neutral),
+        _ => (token, Qualifier::Pass),
+    };
+    let n = rest
+        .bytes()
+        .position(|c| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    if n == 0 {
+        return Err(ParseErrorKind::UnknownMechanism);
     }
-    let (rest, qualifier) = opt(qualifier)
-        .parse(token)
-        .map_err(|_: nom::Err<nom::error::Error<&str>>| ParseErrorKind::UnknownMechanism)?;
-    let (args, name) =
-        take_while1::<_, _, nom::error::Error<&str>>(|c: char| c.is_ascii_alphanumeric())
-            .parse(rest)
-            .map_err(|_| ParseErrorKind::UnknownMechanism)?;
-    let mechanism = parse_mechanism(name, args)?;
+    let mechanism = parse_mechanism(&rest[..n], &rest[n..])?;
     Ok(Term::Directive(Directive {
-        qualifier: qualifier.unwrap_or_default(),
+        qualifier,
         mechanism,
     }))
-}
-
-/// `name "="` of a modifier; returns the value after `=`.
-fn modifier_name(token: &str) -> IResult<&str, &str> {
-    let (rest, name) = recognize((
-        satisfy(|c| c.is_ascii_alphabetic()),
-        take_while(|c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')),
-    ))
-    .parse(token)?;
-    let (rest, _) = char('=').parse(rest)?;
-    Ok((rest, name))
-}
-
-fn qualifier(i: &str) -> IResult<&str, Qualifier> {
-    alt((
-        map(char('+'), |_| Qualifier::Pass),
-        map(char('-'), |_| Qualifier::Fail),
-        map(char('~'), |_| Qualifier::SoftFail),
-        map(char('?'), |_| Qualifier::Neutral),
-    ))
-    .parse(i)
 }
 
 fn parse_modifier(name: &str, value: &str) -> Result<Modifier, ParseErrorKind> {
@@ -214,70 +235,106 @@ fn required(args: &str) -> Result<&str, ParseErrorKind> {
     args.strip_prefix(':').ok_or(ParseErrorKind::BadArgument)
 }
 
+/// `name` lower-cased into `buf` when it is short enough to be a mechanism name.
+fn lower_name<'b>(name: &str, buf: &'b mut [u8; 8]) -> &'b [u8] {
+    let n = name.len().min(buf.len());
+    for (d, s) in buf.iter_mut().zip(name.bytes()) {
+        *d = s.to_ascii_lowercase();
+    }
+    if name.len() > buf.len() {
+        return b"";
+    }
+    &buf[..n]
+}
+
 fn parse_mechanism(name: &str, args: &str) -> Result<Mechanism, ParseErrorKind> {
-    let lower = name.to_ascii_lowercase();
-    Ok(match lower.as_str() {
-        "all" if args.is_empty() => Mechanism::All,
-        "include" => Mechanism::Include(domain_spec(required(args)?)?),
-        "exists" => Mechanism::Exists(domain_spec(required(args)?)?),
-        "a" | "mx" => {
+    let mut buf = [0u8; 8];
+    let lower = lower_name(name, &mut buf);
+    Ok(match lower {
+        b"all" if args.is_empty() => Mechanism::All,
+        b"include" => Mechanism::Include(domain_spec(required(args)?)?),
+        b"exists" => Mechanism::Exists(domain_spec(required(args)?)?),
+        b"a" | b"mx" => {
             let (rest, cidr) = split_dual_cidr(args)?;
             let domain = match rest {
                 "" => None,
                 _ => Some(domain_spec(required(rest)?)?),
             };
-            if lower == "a" {
+            if lower == b"a" {
                 Mechanism::A { domain, cidr }
             } else {
                 Mechanism::Mx { domain, cidr }
             }
         }
-        "ptr" => Mechanism::Ptr(match args {
+        b"ptr" => Mechanism::Ptr(match args {
             "" => None,
             _ => Some(domain_spec(required(args)?)?),
         }),
-        "ip4" => {
+        b"ip4" => {
             let (addr, prefix) = split_cidr(required(args)?, 32)?;
-            let addr = addr.parse().map_err(|_| ParseErrorKind::BadIp4)?;
+            let addr = ipv4(addr).ok_or(ParseErrorKind::BadIp4)?;
             Mechanism::Ip4 { addr, prefix }
         }
-        "ip6" => {
+        b"ip6" => {
             let (addr, prefix) = split_cidr(required(args)?, 128)?;
             let addr = addr.parse().map_err(|_| ParseErrorKind::BadIp6)?;
             Mechanism::Ip6 { addr, prefix }
         }
-        "all" => return Err(ParseErrorKind::BadArgument),
+        b"all" => return Err(ParseErrorKind::BadArgument),
         _ => return Err(ParseErrorKind::UnknownMechanism),
     })
 }
 
-/// A CIDR length: `0` or a number without leading zeros, at most `max`.
-fn cidr_length(max: u8) -> impl Fn(&str) -> IResult<&str, u8> {
-    move |i| {
-        map_res(
-            alt((
-                tag("0"),
-                recognize((satisfy(|c| matches!(c, '1'..='9')), opt(digit1))),
-            )),
-            |d: &str| match d.parse::<u8>() {
-                Ok(n) if n <= max && d.len() <= 3 => Ok(n),
-                _ => Err(()),
-            },
-        )
-        .parse(i)
+/// A dotted-quad IPv4 address: four decimal octets of at most 255, without leading zeros
+/// (RFC 7208 §5.6 refers to RFC 4291's `dec-octet`).
+fn ipv4(text: &str) -> Option<Ipv4Addr> {
+    let b = text.as_bytes();
+    let mut octets = [0u8; 4];
+    let mut i = 0;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let start = i;
+        let mut value = 0u32;
+        while i < b.len() && i - start < 3 && b[i].is_ascii_digit() {
+            value = value * 10 + u32::from(b[i] - b'0');
+            i += 1;
+        }
+        if i == start || value > 255 || (b[start] == b'0' && i - start > 1) {
+            return None;
+        }
+        *octet = value as u8;
     }
+    (i == b.len()).then_some(Ipv4Addr::from(octets))
+}
+
+/// A CIDR length: `0` or a number without leading zeros, at most `max` (RFC 7208 §5.6).
+fn cidr_length(text: &str, max: u8) -> Result<u8, ParseErrorKind> {
+    let digit = |b: u8| u16::from(b - b'0');
+    let n = match *text.as_bytes() {
+        [b'0'] => 0,
+        [a @ b'1'..=b'9'] => digit(a),
+        [a @ b'1'..=b'9', b @ b'0'..=b'9'] => digit(a) * 10 + digit(b),
+        [a @ b'1'..=b'9', b @ b'0'..=b'9', c @ b'0'..=b'9'] => {
+            digit(a) * 100 + digit(b) * 10 + digit(c)
+        }
+        _ => return Err(ParseErrorKind::BadCidr),
+    };
+    u8::try_from(n)
+        .ok()
+        .filter(|n| *n <= max)
+        .ok_or(ParseErrorKind::BadCidr)
 }
 
 /// Splits `addr[/len]` (ip4/ip6 argument).
 fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), ParseErrorKind> {
-    match arg.split_once('/') {
+    match arg.bytes().position(|b| b == b'/') {
         None => Ok((arg, None)),
-        Some((addr, len)) => {
-            let (_, n) = all_consuming(cidr_length(max))
-                .parse(len)
-                .map_err(|_| ParseErrorKind::BadCidr)?;
-            Ok((addr, Some(n)))
-        }
+        Some(at) => Ok((&arg[..at], Some(cidr_length(&arg[at + 1..], max)?))),
     }
 }
 
@@ -286,44 +343,45 @@ fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), ParseErrorKind> 
 fn split_dual_cidr(args: &str) -> Result<(&str, DualCidr), ParseErrorKind> {
     let mut cidr = DualCidr::default();
     let mut rest = args;
-    if let Some((before, len)) = rest.rsplit_once("//") {
-        if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) {
-            let (_, n) = all_consuming(cidr_length(128))
-                .parse(len)
-                .map_err(|_| ParseErrorKind::BadCidr)?;
-            cidr.v6 = Some(n);
+    if let Some((before, len)) = trailing_number(rest) {
+        if let Some(before) = before.strip_suffix("//") {
+            cidr.v6 = Some(cidr_length(len, 128)?);
             rest = before;
         }
     }
-    if let Some((before, len)) = rest.rsplit_once('/') {
-        if !len.is_empty() && len.bytes().all(|b| b.is_ascii_digit()) {
-            let (_, n) = all_consuming(cidr_length(32))
-                .parse(len)
-                .map_err(|_| ParseErrorKind::BadCidr)?;
-            cidr.v4 = Some(n);
-            rest = before;
+    if let Some((before, len)) = trailing_number(rest) {
+        if let Some(before) = before.strip_suffix('/') {
+            if !before.ends_with('/') {
+                cidr.v4 = Some(cidr_length(len, 32)?);
+                rest = before;
+            }
         }
     }
     Ok((rest, cidr))
+}
+
+/// Splits trailing ASCII digits off `text`, if there are any.
+fn trailing_number(text: &str) -> Option<(&str, &str)> {
+    let digits = text.bytes().rev().take_while(u8::is_ascii_digit).count();
+    (digits > 0).then(|| text.split_at(text.len() - digits))
 }
 
 /// Parses a `<domain-spec>` (RFC 7208 §7.1): a macro string without `c`/`r`/`t` that ends in a macro
 /// or in `.` toplabel [ `.` ].
 pub(crate) fn domain_spec(text: &str) -> Result<MacroString, ParseErrorKind> {
     let (ms, ends_with_expand) = macro_string(text, false)?;
-    if ms
-        .parts
-        .iter()
-        .any(|p| matches!(p, MacroPart::Macro(m) if m.letter.explanation_only()))
-    {
-        return Err(ParseErrorKind::ExplanationOnlyMacro);
+    if ms.has_macros() {
+        let explanation_only = ms
+            .parts()
+            .any(|p| matches!(p, MacroPart::Macro(m) if m.letter.explanation_only()));
+        if explanation_only {
+            return Err(ParseErrorKind::ExplanationOnlyMacro);
+        }
     }
     if ends_with_expand {
         return Ok(ms);
     }
-    let Some(MacroPart::Literal(tail)) = ms.parts.last() else {
-        return Err(ParseErrorKind::BadDomainSpec);
-    };
+    let tail = ms.literal_tail();
     let tail = tail.strip_suffix('.').unwrap_or(tail);
     match tail.rsplit_once('.') {
         Some((_, top)) if is_toplabel(top) => Ok(ms),
@@ -345,40 +403,54 @@ pub fn parse_explanation(text: &str) -> Result<MacroString, ParseError> {
         .map_err(|kind| error(kind, 0, text))
 }
 
+/// One piece of macro syntax.
+enum Piece<'a> {
+    Text(&'a str),
+    Macro(Macro),
+}
+
 /// Parses a macro string; returns it and whether it ends with a macro-expand (`%{..}`, `%%`, `%_`,
 /// `%-`).
 fn macro_string(mut input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
-    let mut ms = MacroString::default();
+    let literal_byte = |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
+    if input.bytes().all(literal_byte) {
+        // The common case: no macros at all.
+        return Ok((MacroString::literal(input), false));
+    }
+    let mut text = String::with_capacity(input.len());
+    let mut macros = Vec::new();
     let mut ends_with_expand = false;
     while !input.is_empty() {
         if input.starts_with('%') {
-            let (rest, part) = macro_expand(input).map_err(|_| ParseErrorKind::BadMacro)?;
-            ms.push(part);
+            let (rest, piece) = macro_expand(input).map_err(|_| ParseErrorKind::BadMacro)?;
+            match piece {
+                Piece::Text(t) => text.push_str(t),
+                Piece::Macro(m) => macros.push((u32::try_from(text.len()).unwrap_or(u32::MAX), m)),
+            }
             input = rest;
             ends_with_expand = true;
         } else {
-            let literal = take_while1::<_, _, nom::error::Error<&str>>(|c: char| {
-                matches!(c, '\x21'..='\x24' | '\x26'..='\x7e') || (allow_space && c == ' ')
-            })
-            .parse(input);
-            let (rest, text) = literal.map_err(|_| ParseErrorKind::InvalidChar)?;
-            ms.push(MacroPart::Literal(text.to_string()));
-            input = rest;
+            let run = input.bytes().take_while(|&b| literal_byte(b)).count();
+            if run == 0 {
+                return Err(ParseErrorKind::InvalidChar);
+            }
+            text.push_str(&input[..run]);
+            input = &input[run..];
             ends_with_expand = false;
         }
     }
-    Ok((ms, ends_with_expand))
+    Ok((MacroString::from_raw(text, macros), ends_with_expand))
 }
 
 /// `%{...}`, `%%`, `%_` or `%-`.
-fn macro_expand(i: &str) -> IResult<&str, MacroPart> {
+fn macro_expand(i: &str) -> IResult<&str, Piece<'static>> {
     preceded(
         char('%'),
         alt((
-            map(char('%'), |_| MacroPart::Literal("%".into())),
-            map(char('_'), |_| MacroPart::Literal(" ".into())),
-            map(char('-'), |_| MacroPart::Literal("%20".into())),
-            map(macro_body, MacroPart::Macro),
+            map(char('%'), |_| Piece::Text("%")),
+            map(char('_'), |_| Piece::Text(" ")),
+            map(char('-'), |_| Piece::Text("%20")),
+            map(macro_body, Piece::Macro),
         )),
     )
     .parse(i)
@@ -394,8 +466,11 @@ fn macro_body(i: &str) -> IResult<&str, Macro> {
     }))
     .parse(i)?;
     let (i, reverse) = opt(tag_no_case("r")).parse(i)?;
-    let (i, delimiters) =
-        take_while(|c| matches!(c, '.' | '-' | '+' | ',' | '/' | '_' | '=')).parse(i)?;
+    let (i, delimiters) = map_res(
+        take_while(|c| matches!(c, '.' | '-' | '+' | ',' | '/' | '_' | '=')),
+        str::parse::<Delimiters>,
+    )
+    .parse(i)?;
     let (i, _) = char('}').parse(i)?;
     let letter = MacroLetter::from_char(c).expect("checked by satisfy");
     Ok((
@@ -405,7 +480,7 @@ fn macro_body(i: &str) -> IResult<&str, Macro> {
             url_escape: c.is_ascii_uppercase(),
             keep,
             reverse: reverse.is_some(),
-            delimiters: delimiters.to_string(),
+            delimiters,
         },
     ))
 }
@@ -560,14 +635,14 @@ mod tests {
     fn macros() {
         match mech("exists:%{ir}.%{L2r-}.%%%_%-.%{d}") {
             Mechanism::Exists(ms) => {
-                let parts = ms.parts();
+                let parts: Vec<MacroPart> = ms.parts().collect();
                 assert_eq!(parts.len(), 5);
                 assert!(
                     matches!(&parts[0], MacroPart::Macro(m) if m.letter == MacroLetter::Ip && m.reverse)
                 );
                 assert!(matches!(&parts[2], MacroPart::Macro(m)
-                    if m.url_escape && m.keep == Some(2) && m.delimiters == "-"));
-                assert_eq!(parts[3], MacroPart::Literal(".% %20.".into()));
+                    if m.url_escape && m.keep == Some(2) && m.delimiters.to_string() == "-"));
+                assert_eq!(parts[3], MacroPart::Literal(".% %20."));
             }
             m => panic!("{m:?}"),
         }

@@ -229,59 +229,99 @@ pub enum Modifier {
 pub type DomainSpec = MacroString;
 
 /// A string of literal text and macros (RFC 7208 §7.1).
+///
+/// Stored compactly: the literal text in one allocation and the macros with the offsets where they
+/// stand, so a plain domain name costs a single allocation.
+///
+/// ```
+/// use sender_identity::spf::{Delimiters, Macro, MacroLetter, MacroPart, MacroString};
+/// let mut ms = MacroString::literal("_spf.");
+/// ms.push_macro(Macro::new(MacroLetter::Domain));
+/// assert_eq!(ms.to_string(), "_spf.%{d}");
+/// let parts: Vec<MacroPart> = ms.parts().collect();
+/// assert!(matches!(parts[..], [MacroPart::Literal("_spf."), MacroPart::Macro(m)] if m.delimiters == Delimiters::default()));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct MacroString {
-    pub(crate) parts: Vec<MacroPart>,
+    /// All literal text, escapes decoded, concatenated.
+    text: Box<str>,
+    /// The macros, each with the offset in `text` it stands at, in order.
+    macros: Vec<(u32, Macro)>,
 }
 
 impl MacroString {
-    /// A macro string of the given parts.
-    pub fn new(parts: Vec<MacroPart>) -> Self {
-        let mut ms = MacroString { parts: Vec::new() };
-        for part in parts {
-            ms.push(part);
+    /// A string of literal text only.
+    pub fn literal(text: &str) -> Self {
+        MacroString {
+            text: text.into(),
+            macros: Vec::new(),
         }
-        ms
     }
 
-    /// The parts, with adjacent literal text merged.
-    pub fn parts(&self) -> &[MacroPart] {
-        &self.parts
+    pub(crate) fn from_raw(text: String, macros: Vec<(u32, Macro)>) -> Self {
+        MacroString {
+            text: text.into_boxed_str(),
+            macros,
+        }
     }
 
-    /// Appends a part, merging literal text with a literal before it.
-    pub(crate) fn push(&mut self, part: MacroPart) {
-        match (self.parts.last_mut(), part) {
-            (_, MacroPart::Literal(s)) if s.is_empty() => {}
-            (Some(MacroPart::Literal(prev)), MacroPart::Literal(s)) => prev.push_str(&s),
-            (_, part) => self.parts.push(part),
-        }
+    /// Appends literal text.
+    pub fn push_literal(&mut self, text: &str) {
+        let mut all = std::mem::take(&mut self.text).into_string();
+        all.push_str(text);
+        self.text = all.into_boxed_str();
+    }
+
+    /// Appends a macro.
+    pub fn push_macro(&mut self, m: Macro) {
+        let at = u32::try_from(self.text.len()).unwrap_or(u32::MAX);
+        self.macros.push((at, m));
+    }
+
+    /// The parts in order: literal runs (adjacent literals merged, never empty) and macros.
+    pub fn parts(&self) -> impl Iterator<Item = MacroPart<'_>> + '_ {
+        let mut at = 0usize;
+        let mut macros = self.macros.iter().peekable();
+        std::iter::from_fn(move || {
+            let next_macro = macros.peek().map_or(self.text.len(), |(o, _)| *o as usize);
+            if at < next_macro {
+                let run = &self.text[at..next_macro];
+                at = next_macro;
+                return Some(MacroPart::Literal(run));
+            }
+            macros.next().map(|(_, m)| MacroPart::Macro(m))
+        })
     }
 
     /// Whether the string has any macro of `letter`.
     pub fn uses(&self, letter: MacroLetter) -> bool {
-        self.parts
-            .iter()
-            .any(|p| matches!(p, MacroPart::Macro(m) if m.letter == letter))
+        self.macros.iter().any(|(_, m)| m.letter == letter)
+    }
+
+    /// Whether the string has any macro.
+    pub fn has_macros(&self) -> bool {
+        !self.macros.is_empty()
     }
 
     /// The literal text when the string has no macros.
     pub fn as_literal(&self) -> Option<&str> {
-        match self.parts.as_slice() {
-            [] => Some(""),
-            [MacroPart::Literal(s)] => Some(s),
-            _ => None,
-        }
+        self.macros.is_empty().then_some(&*self.text)
+    }
+
+    /// The literal text after the last macro (all of it when there is none).
+    pub fn literal_tail(&self) -> &str {
+        let at = self.macros.last().map_or(0, |(o, _)| *o as usize);
+        &self.text[at..]
     }
 }
 
-/// A piece of a [`MacroString`].
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum MacroPart {
+/// A piece of a [`MacroString`], borrowed from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacroPart<'a> {
     /// Literal text (`%%`, `%_` and `%-` already decoded to `%`, space and `%20`).
-    Literal(String),
+    Literal(&'a str),
     /// A `%{...}` macro.
-    Macro(Macro),
+    Macro(&'a Macro),
 }
 
 /// A `%{...}` macro: a letter and its transformers (RFC 7208 §7.1, §7.3).
@@ -295,8 +335,89 @@ pub struct Macro {
     pub keep: Option<u32>,
     /// Reverse the parts (`r`).
     pub reverse: bool,
-    /// The delimiters to split on (any of `.-+,/_=`); `.` when empty.
-    pub delimiters: String,
+    /// The delimiters to split on; `.` when none are given.
+    pub delimiters: Delimiters,
+}
+
+impl Macro {
+    /// A plain macro of `letter`: no transformers, no escaping.
+    pub fn new(letter: MacroLetter) -> Self {
+        Macro {
+            letter,
+            url_escape: false,
+            keep: None,
+            reverse: false,
+            delimiters: Delimiters::default(),
+        }
+    }
+}
+
+/// A set of macro delimiters, among `.-+,/_=` (RFC 7208 §7.1). Empty means `.`.
+///
+/// ```
+/// use sender_identity::spf::Delimiters;
+/// let d: Delimiters = "-+".parse().unwrap();
+/// assert!(d.contains('+') && !d.contains('.'));
+/// assert!(Delimiters::default().contains('.'));
+/// assert_eq!(d.to_string(), "-+");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Delimiters(u8);
+
+impl Delimiters {
+    const ALL: &'static [u8; 7] = b".-+,/_=";
+
+    /// Whether `c` is a delimiter (`.` alone when the set is empty).
+    pub fn contains(self, c: char) -> bool {
+        if self.0 == 0 {
+            return c == '.';
+        }
+        Self::ALL
+            .iter()
+            .position(|&d| char::from(d) == c)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// Whether no delimiter was given (or only `.`): the default split.
+    pub fn is_default(self) -> bool {
+        self.0 == 0 || self.0 == 1
+    }
+
+    /// Adds a delimiter character; `false` if `c` is not one.
+    pub fn insert(&mut self, c: char) -> bool {
+        match Self::ALL.iter().position(|&d| char::from(d) == c) {
+            Some(i) => {
+                self.0 |= 1 << i;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl std::str::FromStr for Delimiters {
+    type Err = char;
+    /// Parses delimiter characters; the error is the first character that is not one.
+    fn from_str(s: &str) -> Result<Self, char> {
+        let mut d = Delimiters::default();
+        for c in s.chars() {
+            if !d.insert(c) {
+                return Err(c);
+            }
+        }
+        Ok(d)
+    }
+}
+
+impl fmt::Display for Delimiters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, &d) in Self::ALL.iter().enumerate() {
+            if self.0 & (1 << i) != 0 {
+                f.write_char(char::from(d))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A macro letter (RFC 7208 §7.2).
@@ -453,7 +574,7 @@ impl fmt::Display for Modifier {
 impl fmt::Display for MacroString {
     /// Writes the string in macro syntax: `%` as `%%`, space as `%_`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for part in &self.parts {
+        for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => {
                     for c in s.chars() {
