@@ -19,10 +19,16 @@ use std::sync::Arc;
 
 const DEMO_ZONE: &str = include_str!("demo.zone");
 
-const USAGE: &str = "usage: spfquery [--ip IP --helo NAME [--sender ADDR] [--receiver NAME]
+const USAGE: &str =
+    "usage: spfquery [--trace] [--ip IP --helo NAME [--sender ADDR] [--receiver NAME]
                  [--zone FILE | --nameserver IP:PORT | --system]]";
 
 struct Args {
+    trace: bool,
+    query: Option<Query>,
+}
+
+struct Query {
     ip: IpAddr,
     helo: String,
     sender: String,
@@ -37,11 +43,15 @@ enum Dns {
     System,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, String> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let (mut ip, mut helo, mut sender, mut receiver, mut dns) =
         (None, None, String::new(), None, Dns::Demo);
-    let mut any = false;
+    let (mut any, mut trace) = (false, false);
     while let Some(flag) = args.next() {
+        if flag == "--trace" {
+            trace = true;
+            continue;
+        }
         any = true;
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
@@ -69,17 +79,20 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
         }
     }
     if !any {
-        return Ok(None);
+        return Ok(Args { trace, query: None });
     }
     let ip = ip.ok_or("--ip is required")?;
     let helo = helo.ok_or("--helo is required")?;
-    Ok(Some(Args {
-        ip,
-        helo,
-        sender,
-        receiver,
-        dns,
-    }))
+    Ok(Args {
+        trace,
+        query: Some(Query {
+            ip,
+            helo,
+            sender,
+            receiver,
+            dns,
+        }),
+    })
 }
 
 fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
@@ -112,6 +125,12 @@ fn print(out: &SpfOutput) {
         "lookups:     {}/10 DNS terms, {}/2 void",
         out.dns_lookups, out.void_lookups
     );
+    if let Some(trace) = &out.trace {
+        println!("trace:");
+        for line in trace.to_string().lines() {
+            println!("  {line}");
+        }
+    }
 }
 
 async fn query(
@@ -139,7 +158,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let dns = args.as_ref().map_or(&Dns::Demo, |a| &a.dns);
+    let dns = args.query.as_ref().map_or(&Dns::Demo, |q| &q.dns);
     let resolver = match resolver(dns) {
         Ok(r) => r,
         Err(e) => {
@@ -148,12 +167,13 @@ async fn main() -> ExitCode {
         }
     };
     let mut config = Config::default();
-    if let Some(receiver) = args.as_ref().and_then(|a| a.receiver.clone()) {
+    config.trace = args.trace;
+    if let Some(receiver) = args.query.as_ref().and_then(|q| q.receiver.clone()) {
         config.receiver = receiver;
     }
     let spf = Verifier::with_config(resolver, config);
-    match args {
-        Some(a) => print(&query(&spf, a.ip, &a.helo, &a.sender).await),
+    match args.query {
+        Some(q) => print(&query(&spf, q.ip, &q.helo, &q.sender).await),
         None => {
             println!("No arguments: running demo queries on the embedded demo zone.\n{USAGE}\n");
             for (ip, helo, sender) in [

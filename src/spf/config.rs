@@ -41,6 +41,9 @@ pub struct Config {
     pub receiver: String,
     /// The explanation on fail when the record has no usable `exp=`; macros are expanded.
     pub default_explanation: String,
+    /// Whether to record an evaluation [`super::Trace`] in [`super::SpfOutput::trace`]. Default
+    /// `false`: tracing allocates for every event, while off it costs a flag test.
+    pub trace: bool,
 }
 
 /// The default explanation on fail.
@@ -57,6 +60,7 @@ impl Default for Config {
             timeout: Some(Duration::from_secs(20)),
             receiver: "unknown".to_string(),
             default_explanation: DEFAULT_EXPLANATION.to_string(),
+            trace: false,
         }
     }
 }

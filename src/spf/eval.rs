@@ -5,12 +5,11 @@ use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{Directive, DualCidr, MacroLetter, MacroString, Mechanism, Qualifier, Record};
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
+use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
 use crate::dns::{LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
 use crate::name::{check_domain, fits_dns, is_within, normalize, same};
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -136,6 +135,11 @@ impl<R: Resolver> Verifier<R> {
             void_lookups: 0,
             validated: None,
             now: None,
+            trace: self
+                .config
+                .trace
+                .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
+            depth: 0,
         };
         let (result, explanation, cause) = match check_domain(domain) {
             Err(error) => (
@@ -156,6 +160,27 @@ impl<R: Resolver> Verifier<R> {
                 }
             }
         };
+        if let Some(trace) = eval.trace.as_mut() {
+            if let Cause::Error(e) = &cause {
+                trace.push(
+                    0,
+                    TraceEvent::Error {
+                        error: e.to_string(),
+                    },
+                );
+            }
+            if let Some(text) = &explanation {
+                trace.push(0, TraceEvent::Explanation { text: text.clone() });
+            }
+            trace.push(
+                0,
+                TraceEvent::Result {
+                    result,
+                    dns_lookups: eval.dns_lookups,
+                    void_lookups: eval.void_lookups,
+                },
+            );
+        }
         SpfOutput {
             result,
             identity,
@@ -164,6 +189,7 @@ impl<R: Resolver> Verifier<R> {
             cause,
             dns_lookups: eval.dns_lookups,
             void_lookups: eval.void_lookups,
+            trace: eval.trace,
         }
     }
 }
@@ -179,17 +205,26 @@ struct Verdict {
 /// `self.resolver.$method(name)`, answered NXDOMAIN without a query when `name` cannot be sent
 /// ([`fits_dns`]): macros can build such names, and RFC 7208 gives them no result of their own.
 macro_rules! lookup {
-    ($self:ident . $method:ident ($name:expr)) => {{
+    ($self:ident . $method:ident ($name:expr), $rtype:literal) => {{
         let name: &str = $name;
-        if fits_dns(name) {
+        let result = if fits_dns(name) {
             $self.resolver.$method(name).await
         } else {
             Err(LookupError::NxDomain)
+        };
+        if let Some(trace) = $self.trace.as_mut() {
+            trace.push(
+                $self.depth + 1,
+                TraceEvent::Query {
+                    rtype: $rtype,
+                    name: name.to_string(),
+                    answer: result.summary(),
+                },
+            );
         }
+        result
     }};
 }
-
-type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The state of one evaluation: inputs, counters and memoised PTR validation.
 struct Evaluation<'a, R: ?Sized> {
@@ -209,6 +244,10 @@ struct Evaluation<'a, R: ?Sized> {
     validated: Option<Vec<String>>,
     /// When the evaluation first needed the time (for cache expiry), read once.
     now: Option<Instant>,
+    /// The trace, when [`Config::trace`] is on.
+    trace: Option<Trace>,
+    /// The nesting depth for trace events.
+    depth: u16,
 }
 
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
@@ -222,47 +261,83 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         Ok((verdict, explanation))
     }
 
-    fn check_host(&mut self, domain: String) -> BoxFuture<'_, Result<Verdict, SpfError>> {
-        Box::pin(async move {
-            let Some(record) = self.fetch_record(&domain).await? else {
-                return Ok(Verdict {
-                    result: SpfResult::None,
-                    cause: Cause::NoRecord { domain },
-                    exp: None,
-                });
-            };
-            for directive in record.directives() {
-                if self.matches(&directive.mechanism, &domain).await? {
-                    let result = qualifier_result(directive.qualifier);
-                    let exp = match result {
-                        SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.clone())),
-                        _ => None,
-                    };
-                    return Ok(Verdict {
-                        result,
-                        cause: Cause::Match {
-                            domain,
-                            directive: Directive::clone(directive),
-                        },
-                        exp,
-                    });
-                }
-            }
-            if let Some(redirect) = record.redirect() {
-                self.count_dns_term()?;
-                let target = self.target(redirect, &domain).await?;
-                let verdict = self.check_host(target.clone()).await?;
-                if verdict.result == SpfResult::None {
-                    return Err(SpfError::NoRecordAtTarget { domain: target });
-                }
-                return Ok(verdict);
-            }
-            Ok(Verdict {
-                result: SpfResult::Neutral,
-                cause: Cause::NoMatch { domain },
+    async fn check_host(&mut self, domain: String) -> Result<Verdict, SpfError> {
+        self.note(|| TraceEvent::CheckHost {
+            domain: domain.clone(),
+        });
+        self.depth += 1;
+        let verdict = self.evaluate_record(domain).await;
+        self.depth -= 1;
+        verdict
+    }
+
+    async fn evaluate_record(&mut self, domain: String) -> Result<Verdict, SpfError> {
+        let Some(record) = self.fetch_record(&domain).await? else {
+            self.note(|| TraceEvent::NoRecord);
+            return Ok(Verdict {
+                result: SpfResult::None,
+                cause: Cause::NoRecord { domain },
                 exp: None,
-            })
+            });
+        };
+        for directive in record.directives() {
+            self.note(|| TraceEvent::Term {
+                term: directive.to_string(),
+            });
+            let matched = self.matches(&directive.mechanism, &domain).await?;
+            self.note_outcome(matched);
+            if matched {
+                let result = qualifier_result(directive.qualifier);
+                let exp = match result {
+                    SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.clone())),
+                    _ => None,
+                };
+                return Ok(Verdict {
+                    result,
+                    cause: Cause::Match {
+                        domain,
+                        directive: Directive::clone(directive),
+                    },
+                    exp,
+                });
+            }
+        }
+        if let Some(redirect) = record.redirect() {
+            self.note(|| TraceEvent::Term {
+                term: format!("redirect={redirect}"),
+            });
+            self.count_dns_term()?;
+            let target = self.target(redirect, &domain).await?;
+            self.depth += 1;
+            let verdict = Box::pin(self.check_host(target.clone())).await;
+            self.depth -= 1;
+            let verdict = verdict?;
+            if verdict.result == SpfResult::None {
+                return Err(SpfError::NoRecordAtTarget { domain: target });
+            }
+            return Ok(verdict);
+        }
+        Ok(Verdict {
+            result: SpfResult::Neutral,
+            cause: Cause::NoMatch { domain },
+            exp: None,
         })
+    }
+
+    /// Records a trace event (the closure only runs when tracing).
+    fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(self.depth, event());
+        }
+    }
+
+    fn note_outcome(&mut self, matched: bool) {
+        let (dns_lookups, void_lookups) = (self.dns_lookups, self.void_lookups);
+        self.note(|| TraceEvent::Outcome {
+            matched,
+            dns_lookups,
+            void_lookups,
+        });
     }
 
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
@@ -270,6 +345,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     async fn fetch_record(&mut self, domain: &str) -> Result<Option<Arc<Record>>, SpfError> {
         let now = *self.now.get_or_insert_with(Instant::now);
         if let Some(fetched) = self.cache.and_then(|c| c.get(domain, now)) {
+            self.note_record(&fetched, true);
             return fetched.into_result();
         }
         let answer = if fits_dns(domain) {
@@ -280,6 +356,16 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 ttl: None,
             }
         };
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(
+                self.depth,
+                TraceEvent::Query {
+                    rtype: "TXT",
+                    name: domain.to_string(),
+                    answer: answer.result.summary(),
+                },
+            );
+        }
         let fetched = match answer.result {
             Ok(txts) => select_record(domain, &txts),
             Err(e) if e.is_void() => Fetched::NoRecord,
@@ -288,7 +374,22 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         if let Some(cache) = self.cache {
             cache.insert(domain, fetched.clone(), answer.ttl, now);
         }
+        self.note_record(&fetched, false);
         fetched.into_result()
+    }
+
+    fn note_record(&mut self, fetched: &Fetched, cached: bool) {
+        if self.trace.is_some() {
+            let event = match fetched {
+                Fetched::Record(r) => TraceEvent::Record {
+                    text: r.to_string(),
+                    cached,
+                },
+                // A missing or broken record shows in the final result's line.
+                Fetched::NoRecord | Fetched::Invalid(_) => return,
+            };
+            self.note(|| event);
+        }
     }
 
     fn count_dns_term(&mut self) -> Result<(), SpfError> {
@@ -351,7 +452,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             Mechanism::Mx { domain: spec, cidr } => {
                 let target = self.optional_target(spec.as_ref(), domain).await?;
-                let result = lookup!(self.lookup_mx(&target));
+                let result = lookup!(self.lookup_mx(&target), "MX");
                 let mut mxs = self.answers(&target, result)?;
                 mxs.retain(|mx| !mx.exchange.is_empty() && mx.exchange != ".");
                 if mxs.len() > self.config.max_mx_names {
@@ -376,12 +477,15 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             Mechanism::Exists(spec) => {
                 let target = self.target(spec, domain).await?;
-                let result = lookup!(self.lookup_a(&target));
+                let result = lookup!(self.lookup_a(&target), "A");
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
                 let target = self.target(spec, domain).await?;
-                let verdict = self.check_host(target.clone()).await?;
+                self.depth += 1;
+                let verdict = Box::pin(self.check_host(target.clone())).await;
+                self.depth -= 1;
+                let verdict = verdict?;
                 match verdict.result {
                     SpfResult::Pass => Ok(true),
                     SpfResult::None => Err(SpfError::NoRecordAtTarget { domain: target }),
@@ -401,7 +505,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     ) -> Result<bool, SpfError> {
         match self.ip {
             IpAddr::V4(ip) => {
-                let result = lookup!(self.lookup_a(name));
+                let result = lookup!(self.lookup_a(name), "A");
                 let prefix = cidr.v4.unwrap_or(32);
                 let addrs = self.addresses(name, result, count_void)?;
                 Ok(addrs
@@ -409,7 +513,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix)))
             }
             IpAddr::V6(ip) => {
-                let result = lookup!(self.lookup_aaaa(name));
+                let result = lookup!(self.lookup_aaaa(name), "AAAA");
                 let prefix = cidr.v6.unwrap_or(128);
                 let addrs = self.addresses(name, result, count_void)?;
                 Ok(addrs
@@ -436,15 +540,26 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     async fn validated_names(&mut self) -> &[String] {
         if self.validated.is_none() {
             let mut validated = Vec::new();
-            if let Ok(names) = self.resolver.lookup_ptr(self.ip).await {
+            let ptr = self.resolver.lookup_ptr(self.ip).await;
+            if let Some(trace) = self.trace.as_mut() {
+                trace.push(
+                    self.depth + 1,
+                    TraceEvent::Query {
+                        rtype: "PTR",
+                        name: crate::dns::reverse_name(self.ip),
+                        answer: ptr.summary(),
+                    },
+                );
+            }
+            if let Ok(names) = ptr {
                 for name in names.iter().take(self.config.max_ptr_names) {
                     let name = normalize(name);
                     let found = match self.ip {
                         IpAddr::V4(ip) => {
-                            lookup!(self.lookup_a(&name)).is_ok_and(|v| v.contains(&ip))
+                            lookup!(self.lookup_a(&name), "A").is_ok_and(|v| v.contains(&ip))
                         }
                         IpAddr::V6(ip) => {
-                            lookup!(self.lookup_aaaa(&name)).is_ok_and(|v| v.contains(&ip))
+                            lookup!(self.lookup_aaaa(&name), "AAAA").is_ok_and(|v| v.contains(&ip))
                         }
                     };
                     if found {
@@ -546,7 +661,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
         let target = self.target(spec, domain).await.ok()?;
-        let txts = lookup!(self.lookup_txt(&target)).ok()?;
+        let txts = lookup!(self.lookup_txt(&target), "TXT").ok()?;
         let [txt] = txts.as_slice() else { return None };
         let text = String::from_utf8(txt.joined()).ok()?;
         if !text.is_ascii() {

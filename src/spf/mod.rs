@@ -28,6 +28,7 @@ mod macros;
 mod parse;
 mod record;
 mod result;
+mod trace;
 
 pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
@@ -39,3 +40,4 @@ pub use record::{
     MacroString, Mechanism, Modifier, Qualifier, Record, Term,
 };
 pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
+pub use trace::{Trace, TraceEvent};

@@ -112,6 +112,38 @@ fn error(kind: ParseErrorKind, offset: usize, term: &str) -> ParseError {
     }
 }
 
+/// Byte classes for the scanning loops (one table lookup per byte).
+const ALNUM: u8 = 1;
+/// Modifier-name characters (RFC 7208 §6: `ALPHA / DIGIT / "-" / "_" / "."`).
+const NAME: u8 = 2;
+/// `macro-literal` characters (RFC 7208 §7.1: `%x21-24 / %x26-7E`).
+const LITERAL: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let mut class = 0;
+        if b.is_ascii_alphanumeric() {
+            class |= ALNUM | NAME;
+        }
+        if matches!(b, b'-' | b'_' | b'.') {
+            class |= NAME;
+        }
+        if matches!(b, 0x21..=0x24 | 0x26..=0x7e) {
+            class |= LITERAL;
+        }
+        table[i] = class;
+        i += 1;
+    }
+    table
+};
+
+fn is(b: u8, class: u8) -> bool {
+    CLASS[b as usize] & class != 0
+}
+
 /// Whether `text` begins an SPF version 1 record: `v=spf1` (any case) followed by a space or the end
 /// (RFC 7208 §4.5). Works on raw TXT bytes.
 ///
@@ -189,10 +221,7 @@ fn token_at(text: &str, at: usize) -> &str {
 fn parse_term(token: &str) -> Result<Term, ParseErrorKind> {
     let b = token.as_bytes();
     // `name "="` starts a modifier (RFC 7208 §4.6.1: name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." )).
-    let name_len = b
-        .iter()
-        .position(|&c| !(c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.')))
-        .unwrap_or(b.len());
+    let name_len = b.iter().position(|&c| !is(c, NAME)).unwrap_or(b.len());
     if name_len > 0 && b[0].is_ascii_alphabetic() && b.get(name_len) == Some(&b'=') {
         return parse_modifier(&token[..name_len], &token[name_len + 1..]).map(Term::Modifier);
     }
@@ -205,7 +234,7 @@ fn parse_term(token: &str) -> Result<Term, ParseErrorKind> {
     };
     let n = rest
         .bytes()
-        .position(|c| !c.is_ascii_alphanumeric())
+        .position(|c| !is(c, ALNUM))
         .unwrap_or(rest.len());
     if n == 0 {
         return Err(ParseErrorKind::UnknownMechanism);
@@ -412,7 +441,7 @@ enum Piece<'a> {
 /// Parses a macro string; returns it and whether it ends with a macro-expand (`%{..}`, `%%`, `%_`,
 /// `%-`).
 fn macro_string(mut input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
-    let literal_byte = |b: u8| matches!(b, 0x21..=0x24 | 0x26..=0x7e) || (allow_space && b == b' ');
+    let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
     if input.bytes().all(literal_byte) {
         // The common case: no macros at all.
         return Ok((MacroString::literal(input), false));

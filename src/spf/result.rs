@@ -209,6 +209,8 @@ pub struct SpfOutput {
     pub dns_lookups: u32,
     /// Void lookups seen (limit 2 by default).
     pub void_lookups: u32,
+    /// The evaluation trace, when [`super::Config::trace`] is on.
+    pub trace: Option<super::Trace>,
 }
 
 impl SpfOutput {
