@@ -4,6 +4,7 @@
 
 mod deadline;
 pub mod dns;
+pub mod headers;
 pub mod ip;
 pub mod name;
 pub mod relay;
