@@ -1,0 +1,107 @@
+//! Allocations per SPF evaluation, counted with an instrumented global allocator. Counts are
+//! deterministic (unlike times), so the figures are pinned: a change that allocates more on the hot
+//! path fails here. Update a pin only together with a reason in the changelog.
+//!
+//! This file holds a single test so that no other test allocates concurrently.
+
+use sender_identity::dns::ZoneResolver;
+use sender_identity::spf::{Record, RecordCache, SpfResult, Verifier};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const ZONE: &str = include_str!("../benches/scenarios.zone");
+
+/// (scenario, client, HELO, sender, expected result, pinned allocations with a warm cache)
+const SCENARIOS: &[(&str, &str, &str, &str, SpfResult, usize)] = &[
+    // The output's domain and the matched directive's domain: nothing else.
+    (
+        "first-ip4",
+        "192.0.2.1",
+        "mx.first.example",
+        "user@first.example",
+        SpfResult::Pass,
+        2,
+    ),
+    (
+        "include-3-deep",
+        "203.0.113.5",
+        "mx.deep.example",
+        "user@deep.example",
+        SpfResult::Pass,
+        14,
+    ),
+    (
+        "fail-whole-tree",
+        "198.18.0.1",
+        "mx.tree.example",
+        "user@tree.example",
+        SpfResult::Fail,
+        53,
+    ),
+    (
+        "macro-exists",
+        "192.0.2.77",
+        "mta.macro.example",
+        "first.last@macro.example",
+        SpfResult::Pass,
+        17,
+    ),
+    (
+        "helo-a",
+        "192.0.2.25",
+        "mail.helo.example",
+        "",
+        SpfResult::Pass,
+        6,
+    ),
+];
+
+#[test]
+fn allocations_per_evaluation_are_pinned() {
+    let zone: ZoneResolver = ZONE.parse().unwrap();
+    let spf = Verifier::new(&zone).with_cache(Arc::new(RecordCache::new(100)));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let mut report = Vec::new();
+    for &(name, client, helo, sender, expected, pinned) in SCENARIOS {
+        let ip: IpAddr = client.parse().unwrap();
+        let check = || async {
+            if sender.is_empty() {
+                spf.check_helo(ip, helo).await
+            } else {
+                spf.check_mail_from(ip, helo, sender).await
+            }
+        };
+        // Warm the record cache, then count one evaluation (the output is dropped inside the region).
+        assert_eq!(rt.block_on(check()).result, expected, "{name}");
+        let region = Region::new(GLOBAL);
+        let out = rt.block_on(check());
+        drop(out);
+        let stats = region.change();
+        println!(
+            "{name}: {} allocations, {} bytes",
+            stats.allocations, stats.bytes_allocated
+        );
+        report.push((name, stats.allocations, pinned));
+    }
+    // Parsing allocates once for the terms and once per plain domain-spec.
+    let region = Region::new(GLOBAL);
+    let record: Record = "v=spf1 ip4:192.0.2.0/24 include:_spf.example.com -all"
+        .parse()
+        .unwrap();
+    drop(record);
+    report.push(("parse", region.change().allocations, 2));
+    for (name, counted, pinned) in report {
+        assert_eq!(
+            counted, pinned,
+            "{name}: allocations changed (pinned {pinned})"
+        );
+    }
+}
