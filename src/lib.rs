@@ -3,5 +3,8 @@
 //! sender-identity: SPF, HELO, FCrDNS and relay-policy checks for receiving mail servers.
 
 pub mod dns;
+pub mod helo;
 pub mod ip;
+pub mod iprev;
+pub mod lookup;
 pub mod name;
