@@ -5,7 +5,10 @@
 mod deadline;
 pub mod dns;
 pub mod headers;
+pub mod helo;
 pub mod ip;
+pub mod iprev;
+pub mod lookup;
 pub mod name;
 pub mod relay;
 pub mod spf;

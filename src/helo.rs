@@ -1,0 +1,1414 @@
+//! HELO/EHLO: what the argument is, what Postfix, Exim or a strict RFC 5321 reading say about it,
+//! whether the name exists in DNS, and whether it leads back to the client.
+//!
+//! Four separate questions, each with its own function:
+//!
+//! | question | function | DNS |
+//! |---|---|---|
+//! | what is the argument? | [`HeloName::parse`] gives a [`HeloSyntax`] and flags | none |
+//! | would this engine accept it? | [`HeloPolicy::check`] | none |
+//! | does the name exist (A, AAAA or MX)? | [`exists`], as Postfix `reject_unknown_helo_hostname` | at most 3 queries |
+//! | does it lead to the client's address? | [`confirm`], as Exim `verify = helo` | at most 1 query |
+//!
+//! RFC 5321 §4.1.4: a server "MUST NOT refuse to accept a message" because the HELO does not match
+//! the client; the result of [`confirm`] is for logging, scoring and headers.
+//!
+//! ```
+//! use sender_identity::helo::{HeloName, HeloPolicy, HeloSyntax};
+//!
+//! let helo = HeloName::parse("Mail.Example.COM.");
+//! assert_eq!(helo.syntax(), HeloSyntax::Fqdn);
+//! assert!(helo.trailing_dot());
+//! assert_eq!(helo.domain(), Some("mail.example.com"));
+//!
+//! // Postfix strips the dot; a strict RFC 5321 reading does not allow it.
+//! assert!(HeloPolicy::PostfixInvalid.check("Mail.Example.COM.").is_ok());
+//! assert!(HeloPolicy::Strict.check("Mail.Example.COM.").is_err());
+//! ```
+
+use crate::dns::Resolver;
+use crate::ip::canonical;
+use crate::lookup::{holds, Family, Lookup, Recorder};
+use crate::name::{check_domain, is_toplabel, is_within, normalize, strip_root};
+use crate::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The longest name Postfix `valid_hostname()` accepts (`VALID_HOSTNAME_LEN`), in bytes.
+const POSTFIX_MAX_NAME_LEN: usize = 255;
+
+/// What kind of thing a HELO/EHLO argument is.
+///
+/// A name with several defects gets the first that applies in this order: [`InvalidChars`],
+/// [`NonAscii`], [`NameTooLong`], [`EmptyLabel`], [`LabelTooLong`], [`BadHyphen`], [`Localhost`],
+/// [`Underscore`], [`Numeric`], [`SingleLabel`], [`NumericTld`]; a name with none is an [`Fqdn`].
+///
+/// [`InvalidChars`]: HeloSyntax::InvalidChars
+/// [`NonAscii`]: HeloSyntax::NonAscii
+/// [`NameTooLong`]: HeloSyntax::NameTooLong
+/// [`EmptyLabel`]: HeloSyntax::EmptyLabel
+/// [`LabelTooLong`]: HeloSyntax::LabelTooLong
+/// [`BadHyphen`]: HeloSyntax::BadHyphen
+/// [`Localhost`]: HeloSyntax::Localhost
+/// [`Underscore`]: HeloSyntax::Underscore
+/// [`Numeric`]: HeloSyntax::Numeric
+/// [`SingleLabel`]: HeloSyntax::SingleLabel
+/// [`NumericTld`]: HeloSyntax::NumericTld
+/// [`Fqdn`]: HeloSyntax::Fqdn
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeloSyntax {
+    /// A fully-qualified RFC 5321 `Domain`: two or more labels of letters, digits and inner
+    /// hyphens, at most 63 bytes each and 253 in all, with a top label that is not all digits
+    /// (RFC 7208 §7.1 `toplabel`). A trailing dot is allowed here and reported by
+    /// [`HeloName::trailing_dot`].
+    Fqdn,
+    /// An RFC 5321 address literal: `[192.0.2.1]` or `[IPv6:2001:db8::1]` (tag in any case). IPv4
+    /// octets are 1 to 3 decimal digits (RFC 5321 `Snum`), so `[192.000.002.001]` is allowed.
+    AddressLiteral(IpAddr),
+    /// An IPv6 address in brackets without the `IPv6:` tag, `[2001:db8::1]`: not RFC 5321
+    /// (Postfix rejects it, Exim and OpenSMTPD accept it).
+    UntaggedIpv6Literal(Ipv6Addr),
+    /// An IPv4 address with an `IPv4:` tag, `[IPv4:192.0.2.1]`: not RFC 5321 (an Exim extension).
+    TaggedIpv4Literal(Ipv4Addr),
+    /// Starts with `[` but is not one of the literals above (unclosed, bad address, text after
+    /// the `]`, an unknown tag...).
+    BadLiteral,
+    /// An IPv4 or IPv6 address without brackets, `192.0.2.1`: not RFC 5321.
+    BareIp(IpAddr),
+    /// `localhost` or a name under it (RFC 6761 §6.3): never a usable identity from a remote client.
+    Localhost,
+    /// One label and no dot, `mailserver`.
+    SingleLabel,
+    /// Holds an underscore, `foo_bar.example.com`: not RFC 5321 but common (Postfix accepts it,
+    /// Exim only with `helo_allow_chars = _`).
+    Underscore,
+    /// The last label is all digits, `mail.123`.
+    NumericTld,
+    /// Only digits and dots but not an IPv4 address, `1.2.3.4.5` or `12345`.
+    Numeric,
+    /// A label starts or ends with a hyphen, `-a.example.com`.
+    BadHyphen,
+    /// Two dots in a row, a leading dot, or only a dot.
+    EmptyLabel,
+    /// A label longer than 63 bytes.
+    LabelTooLong,
+    /// Longer than 253 bytes (without a trailing dot).
+    NameTooLong,
+    /// Holds non-ASCII (UTF-8) characters, `müller.example`: an internationalised name must be sent
+    /// as A-labels (`xn--mller-kva.example`).
+    NonAscii,
+    /// Holds an ASCII character other than letters, digits, `-`, `.` and `_` (a space, `@`, `:`,
+    /// a control character...).
+    InvalidChars,
+    /// The argument is empty.
+    Empty,
+}
+
+/// A HELO/EHLO argument, classified.
+///
+/// Pass the argument as received, without the command verb and the CRLF; nothing is trimmed.
+///
+/// ```
+/// use sender_identity::helo::{HeloName, HeloSyntax};
+///
+/// let literal = HeloName::parse("[IPv6:2001:DB8::1]");
+/// assert_eq!(literal.syntax(), HeloSyntax::AddressLiteral("2001:db8::1".parse().unwrap()));
+/// assert!(literal.is_literal());
+///
+/// let idn = HeloName::parse("xn--mller-kva.example");
+/// assert_eq!(idn.syntax(), HeloSyntax::Fqdn);
+/// assert!(idn.has_a_label());
+///
+/// assert_eq!(HeloName::parse("müller.example").syntax(), HeloSyntax::NonAscii);
+/// assert_eq!(HeloName::parse("localhost").syntax(), HeloSyntax::Localhost);
+/// assert_eq!(HeloName::parse("192.0.2.1").domain(), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeloName {
+    syntax: HeloSyntax,
+    trailing_dot: bool,
+    normalized: String,
+    shape: Shape,
+}
+
+impl HeloName {
+    /// Classifies a HELO/EHLO argument.
+    pub fn parse(arg: &str) -> HeloName {
+        if arg.starts_with('[') {
+            return HeloName {
+                syntax: literal_syntax(arg),
+                trailing_dot: false,
+                normalized: arg.to_ascii_lowercase(),
+                shape: Shape::default(),
+            };
+        }
+        let name = strip_root(arg);
+        let shape = Shape::of(name);
+        let normalized = normalize(arg).into_owned();
+        let syntax = if arg.is_empty() {
+            HeloSyntax::Empty
+        } else if let Some(ip) = parse_ip(name) {
+            HeloSyntax::BareIp(ip)
+        } else {
+            shape.syntax(&normalized)
+        };
+        HeloName {
+            syntax,
+            trailing_dot: arg.len() > name.len(),
+            normalized,
+            shape,
+        }
+    }
+
+    /// What kind of argument this is.
+    pub fn syntax(&self) -> HeloSyntax {
+        self.syntax
+    }
+
+    /// Whether a name ended in a dot (`mail.example.com.`); always `false` for literals.
+    pub fn trailing_dot(&self) -> bool {
+        self.trailing_dot
+    }
+
+    /// Whether a label starts with `xn--` (an IDNA A-label; its Punycode is not checked).
+    pub fn has_a_label(&self) -> bool {
+        self.shape.a_label
+    }
+
+    /// Whether the argument starts with `[` (an address literal, well-formed or not).
+    pub fn is_literal(&self) -> bool {
+        matches!(
+            self.syntax,
+            HeloSyntax::AddressLiteral(_)
+                | HeloSyntax::UntaggedIpv6Literal(_)
+                | HeloSyntax::TaggedIpv4Literal(_)
+                | HeloSyntax::BadLiteral
+        )
+    }
+
+    /// The argument lower-cased (ASCII), without a trailing dot on a name.
+    pub fn normalized(&self) -> &str {
+        &self.normalized
+    }
+
+    /// The address of a literal of any form, or of a bare IP.
+    pub fn ip(&self) -> Option<IpAddr> {
+        match self.syntax {
+            HeloSyntax::AddressLiteral(ip) | HeloSyntax::BareIp(ip) => Some(ip),
+            HeloSyntax::UntaggedIpv6Literal(v6) => Some(IpAddr::V6(v6)),
+            HeloSyntax::TaggedIpv4Literal(v4) => Some(IpAddr::V4(v4)),
+            _ => None,
+        }
+    }
+
+    /// The name to look up in DNS (lower-case, no trailing dot), when the argument is a domain name
+    /// the lookup checks and SPF can use: an [`Fqdn`](HeloSyntax::Fqdn), or an
+    /// [`Underscore`](HeloSyntax::Underscore) name that is otherwise one (underscores are valid in
+    /// DNS and Postfix looks such names up).
+    pub fn domain(&self) -> Option<&str> {
+        let usable = match self.syntax {
+            HeloSyntax::Fqdn => true,
+            HeloSyntax::Underscore => check_domain(&self.normalized).is_ok(),
+            _ => false,
+        };
+        usable.then_some(self.normalized.as_str())
+    }
+
+    /// The address an address literal carries, in any of its forms (not a bare IP).
+    fn literal_ip(&self) -> Option<IpAddr> {
+        self.ip().filter(|_| self.is_literal())
+    }
+}
+
+impl fmt::Display for HeloName {
+    /// The normalized argument.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.normalized)
+    }
+}
+
+/// Whether `name` is a host name the checks can look up (see [`HeloName::domain`]); used for PTR
+/// targets too.
+pub(crate) fn is_host_name(name: &str) -> bool {
+    HeloName::parse(name).domain().is_some()
+}
+
+/// Facts about a name (without its trailing dot), from one pass over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Shape {
+    len: usize,
+    labels: usize,
+    empty_label: bool,
+    long_label: bool,
+    bad_hyphen: bool,
+    underscore: bool,
+    non_ascii: bool,
+    bad_char: bool,
+    /// Only digits and dots.
+    numeric: bool,
+    toplabel_ok: bool,
+    a_label: bool,
+}
+
+impl Shape {
+    fn of(name: &str) -> Shape {
+        let mut s = Shape {
+            len: name.len(),
+            numeric: true,
+            toplabel_ok: name.rsplit('.').next().is_some_and(is_toplabel),
+            ..Shape::default()
+        };
+        for label in name.split('.') {
+            let b = label.as_bytes();
+            s.labels += 1;
+            s.empty_label |= b.is_empty();
+            s.long_label |= b.len() > MAX_LABEL_LEN;
+            s.bad_hyphen |= b.first() == Some(&b'-') || b.last() == Some(&b'-');
+            s.a_label |= b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"xn--");
+            for &c in b {
+                s.numeric &= c.is_ascii_digit();
+                s.underscore |= c == b'_';
+                s.non_ascii |= !c.is_ascii();
+                s.bad_char |=
+                    c.is_ascii() && !(c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+            }
+        }
+        s
+    }
+
+    /// The kind of a name that is not an address (`normalized` is the lower-cased name).
+    fn syntax(&self, normalized: &str) -> HeloSyntax {
+        use HeloSyntax as S;
+        if self.bad_char {
+            S::InvalidChars
+        } else if self.non_ascii {
+            S::NonAscii
+        } else if self.len > MAX_NAME_LEN {
+            S::NameTooLong
+        } else if self.empty_label {
+            S::EmptyLabel
+        } else if self.long_label {
+            S::LabelTooLong
+        } else if self.bad_hyphen {
+            S::BadHyphen
+        } else if is_within(normalized, "localhost") {
+            S::Localhost
+        } else if self.underscore {
+            S::Underscore
+        } else if self.numeric {
+            S::Numeric
+        } else if self.labels == 1 {
+            S::SingleLabel
+        } else if !self.toplabel_ok {
+            S::NumericTld
+        } else {
+            S::Fqdn
+        }
+    }
+
+    /// Postfix `valid_hostname()`: letters, digits, `_` and `-`, labels of 1 to 63 bytes without a
+    /// leading or trailing hyphen, at most 255 bytes, not all numeric. With `utf8`, non-ASCII
+    /// characters count as letters (see [`HeloPolicy::PostfixNonFqdn`]).
+    fn postfix_valid_hostname(&self, utf8: bool) -> bool {
+        self.len > 0
+            && self.len <= POSTFIX_MAX_NAME_LEN
+            && !self.bad_char
+            && (utf8 || !self.non_ascii)
+            && !self.empty_label
+            && !self.long_label
+            && !self.bad_hyphen
+            && !self.numeric
+    }
+}
+
+/// The kind of an argument starting with `[`.
+fn literal_syntax(arg: &str) -> HeloSyntax {
+    let Some(inner) = arg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
+        return HeloSyntax::BadLiteral;
+    };
+    if let Some(v6) = strip_tag(inner, "IPv6:") {
+        return v6.parse().map_or(HeloSyntax::BadLiteral, |v6| {
+            HeloSyntax::AddressLiteral(IpAddr::V6(v6))
+        });
+    }
+    if let Some(v4) = strip_tag(inner, "IPv4:") {
+        return parse_dotted_quad(v4).map_or(HeloSyntax::BadLiteral, HeloSyntax::TaggedIpv4Literal);
+    }
+    match (parse_dotted_quad(inner), inner.parse::<Ipv6Addr>()) {
+        (Some(v4), _) => HeloSyntax::AddressLiteral(IpAddr::V4(v4)),
+        (None, Ok(v6)) => HeloSyntax::UntaggedIpv6Literal(v6),
+        (None, Err(_)) => HeloSyntax::BadLiteral,
+    }
+}
+
+/// `s` without a leading `tag`, compared case-insensitively.
+fn strip_tag<'a>(s: &'a str, tag: &str) -> Option<&'a str> {
+    let head = s.get(..tag.len())?;
+    head.eq_ignore_ascii_case(tag).then(|| &s[tag.len()..])
+}
+
+/// An RFC 5321 `IPv4-address-literal`: four `Snum`s (1 to 3 decimal digits, at most 255).
+fn parse_dotted_quad(s: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = s.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+}
+
+/// A dotted quad, or an IPv6 address when `s` holds a colon.
+fn parse_ip(s: &str) -> Option<IpAddr> {
+    if s.contains(':') {
+        s.parse::<Ipv6Addr>().ok().map(IpAddr::V6)
+    } else {
+        parse_dotted_quad(s).map(IpAddr::V4)
+    }
+}
+
+/// Why a [`HeloPolicy`] refused an argument. `Display` gives the wording the engine uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeloRejectReason {
+    /// No argument at all.
+    MissingArgument,
+    /// The name is not a valid host name (Postfix: "Invalid name").
+    InvalidName,
+    /// An argument in brackets is not a valid address literal (Postfix: "invalid ip address").
+    InvalidAddress,
+    /// The name is not fully qualified (Postfix: "need fully-qualified hostname").
+    NotFullyQualified,
+    /// Exim's only verdict: "syntactically invalid argument(s)".
+    SyntacticallyInvalid,
+}
+
+impl fmt::Display for HeloRejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeloRejectReason::MissingArgument => "Syntax: HELO hostname",
+            HeloRejectReason::InvalidName => "Invalid name",
+            HeloRejectReason::InvalidAddress => "invalid ip address",
+            HeloRejectReason::NotFullyQualified => "need fully-qualified hostname",
+            HeloRejectReason::SyntacticallyInvalid => "Syntactically invalid argument(s)",
+        })
+    }
+}
+
+/// A HELO/EHLO argument refused by a [`HeloPolicy`]: the reply code, the enhanced status code if
+/// the engine sends one, and the reason. `Display` gives `501 5.5.2 Invalid name`.
+///
+/// The SMTP reply text is left to the caller: Postfix writes `<NAME>: Helo command rejected:
+/// REASON`, which echoes client text that must be sanitised first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct HeloRejection {
+    /// The SMTP reply code: 501 or 504.
+    pub code: u16,
+    /// The enhanced status code (RFC 3463), e.g. `5.5.2`, if the engine sends one.
+    pub enhanced: Option<&'static str>,
+    /// Why.
+    pub reason: HeloRejectReason,
+}
+
+impl fmt::Display for HeloRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if let Some(enhanced) = self.enhanced {
+            write!(f, " {enhanced}")?;
+        }
+        write!(f, " {}", self.reason)
+    }
+}
+
+impl std::error::Error for HeloRejection {}
+
+/// Which engine's HELO/EHLO syntax rules to apply (reference: the HELO table of
+/// `mta-semantics.md` §2.6).
+///
+/// | argument | `Strict` | `PostfixInvalid` | `PostfixNonFqdn` | `Exim` |
+/// |---|---|---|---|---|
+/// | `mail.example.com` | ok | ok | ok | ok |
+/// | `mail.example.com.` | 501 | ok | ok | ok |
+/// | `1.2.3.4` | 501 | ok | 504 | ok |
+/// | `[1.2.3.4]`, `[IPv6:2001:db8::1]` | ok | ok | ok | ok |
+/// | `[2001:db8::1]` | 501 | 501 | 501 | ok |
+/// | `[IPv4:1.2.3.4]` | 501 | 501 | 501 | ok |
+/// | `localhost` | 501 | ok | 504 | ok |
+/// | `foo_bar.example.com` | 501 | ok | ok | 501 unless `_` allowed |
+/// | `-a.example.com`, 64-byte label | 501 | 501 | 504 | ok |
+/// | `müller.example` | 501 | 501 | 504 (ok with SMTPUTF8) | 501 |
+///
+/// ```
+/// use sender_identity::helo::{HeloPolicy, HeloRejectReason};
+///
+/// let err = HeloPolicy::PostfixNonFqdn { smtputf8: false }.check("localhost").unwrap_err();
+/// assert_eq!((err.code, err.enhanced), (504, Some("5.5.2")));
+/// assert_eq!(err.reason, HeloRejectReason::NotFullyQualified);
+/// assert_eq!(err.to_string(), "504 5.5.2 need fully-qualified hostname");
+///
+/// let exim = HeloPolicy::Exim { allow_chars: "_".into() };
+/// assert!(exim.check("foo_bar.example.com").is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum HeloPolicy {
+    /// Our default: an RFC 5321 `Domain` that is fully qualified ([`HeloSyntax::Fqdn`], without a
+    /// trailing dot) or an RFC 5321 address literal ([`HeloSyntax::AddressLiteral`]). Refusals are
+    /// 501 5.5.2 (RFC 5321 §4.1.4 lists 501 for an unacceptable EHLO).
+    #[default]
+    Strict,
+    /// Postfix `reject_invalid_helo_hostname`: one trailing dot stripped, then a Postfix-valid
+    /// host name (`_` allowed, 255 bytes, not all numeric) or a bare IP address ("back compat");
+    /// in brackets, `[IPv4]` or `[IPv6:addr]`. Refusal: 501 5.5.2 "Invalid name" / "invalid ip
+    /// address". A first octet of 0 is refused unless the address is `0.0.0.0`.
+    PostfixInvalid,
+    /// Postfix `reject_non_fqdn_helo_hostname`: like [`PostfixInvalid`](Self::PostfixInvalid) but
+    /// a bare IP is refused and the name needs a dot; refusal 504 5.5.2 "need fully-qualified
+    /// hostname" (a bad literal still gets 501 5.5.2 "invalid ip address"). With `smtputf8` (the
+    /// client asked for SMTPUTF8 in this session) UTF-8 names are allowed, each non-ASCII character
+    /// counting as a letter; Postfix converts them with IDNA first, which this crate does not do,
+    /// so names IDNA would refuse or whose A-labels are too long are accepted here.
+    PostfixNonFqdn {
+        /// The session requested SMTPUTF8.
+        smtputf8: bool,
+    },
+    /// Exim's built-in `check_helo()`: in brackets, an IPv4 or IPv6 address, with an optional
+    /// `IPv6:` or `IPv4:` tag (a `%zone` suffix allowed on IPv6); otherwise a non-empty run of
+    /// ASCII letters, digits, `.`, `-` and the bytes of `allow_chars` (`helo_allow_chars`), with
+    /// no other test. Refusal: 501, no enhanced code.
+    Exim {
+        /// Exim `helo_allow_chars`, usually empty or `_`.
+        allow_chars: String,
+    },
+}
+
+impl HeloPolicy {
+    /// Whether this engine accepts `arg` (the HELO/EHLO argument as received), and if not, its
+    /// reply. No DNS is involved.
+    ///
+    /// An empty argument gets 501 without an enhanced code and [`HeloRejectReason::MissingArgument`]
+    /// (Postfix answers `501 Syntax: HELO hostname` before any restriction runs), except under
+    /// [`HeloPolicy::Exim`], which gives its usual reply.
+    pub fn check(&self, arg: &str) -> Result<(), HeloRejection> {
+        use HeloRejectReason as R;
+        const SYNTAX: Option<&str> = Some("5.5.2");
+        let verdict = |ok: bool, code, enhanced, reason| {
+            if ok {
+                Ok(())
+            } else {
+                Err(HeloRejection {
+                    code,
+                    enhanced,
+                    reason,
+                })
+            }
+        };
+        let helo = HeloName::parse(arg);
+        match self {
+            HeloPolicy::Exim { allow_chars } => verdict(
+                exim_accepts(arg, allow_chars),
+                501,
+                None,
+                R::SyntacticallyInvalid,
+            ),
+            _ if arg.is_empty() => verdict(false, 501, None, R::MissingArgument),
+            HeloPolicy::Strict => {
+                let reason = match helo.syntax {
+                    HeloSyntax::Fqdn if !helo.trailing_dot => return Ok(()),
+                    HeloSyntax::AddressLiteral(_) => return Ok(()),
+                    _ if helo.is_literal() => R::InvalidAddress,
+                    HeloSyntax::SingleLabel | HeloSyntax::Localhost | HeloSyntax::BareIp(_) => {
+                        R::NotFullyQualified
+                    }
+                    _ => R::InvalidName,
+                };
+                verdict(false, 501, SYNTAX, reason)
+            }
+            _ if helo.is_literal() => {
+                let ok =
+                    matches!(helo.syntax, HeloSyntax::AddressLiteral(ip) if postfix_addr_ok(ip));
+                verdict(ok, 501, SYNTAX, R::InvalidAddress)
+            }
+            HeloPolicy::PostfixInvalid => {
+                let bare_ip = matches!(helo.syntax, HeloSyntax::BareIp(ip) if postfix_addr_ok(ip));
+                let ok = helo.shape.postfix_valid_hostname(false) || bare_ip;
+                verdict(ok, 501, SYNTAX, R::InvalidName)
+            }
+            HeloPolicy::PostfixNonFqdn { smtputf8 } => {
+                let ok = helo.shape.postfix_valid_hostname(*smtputf8) && helo.shape.labels > 1;
+                verdict(ok, 504, SYNTAX, R::NotFullyQualified)
+            }
+        }
+    }
+}
+
+/// Postfix `valid_ipv4_hostaddr()` refuses a first octet of 0 unless the address is `0.0.0.0`.
+///
+/// Postfix's own parsers differ from ours at the edges: its IPv4 parser allows more than three
+/// digits per octet (`0001.2.3.4`) and its IPv6 parser allows fewer than eight groups without
+/// `::` (`1:2:3`); both are refused here.
+fn postfix_addr_ok(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.octets()[0] != 0 || v4.is_unspecified(),
+        IpAddr::V6(_) => true,
+    }
+}
+
+/// Exim `check_helo()` (`helo_accept_junk_hosts` aside).
+fn exim_accepts(arg: &str, allow_chars: &str) -> bool {
+    if let Some(rest) = arg.strip_prefix('[') {
+        let Some(inner) = rest.strip_suffix(']') else {
+            return false;
+        };
+        return match (strip_tag(inner, "IPv6:"), strip_tag(inner, "IPv4:")) {
+            (Some(v6), _) => exim_ip_version(v6) == Some(6),
+            (_, Some(v4)) => exim_ip_version(v4) == Some(4),
+            _ => exim_ip_version(inner).is_some(),
+        };
+    }
+    !arg.is_empty()
+        && arg.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || b == b'.'
+                || b == b'-'
+                || allow_chars.as_bytes().contains(&b)
+        })
+}
+
+/// Exim `string_is_ip_address(s, NULL)`: 4 or 6 as `inet_pton` parses `s`, after an optional
+/// `%zone` (printable ASCII) that only IPv6 may have; no `/mask`.
+fn exim_ip_version(s: &str) -> Option<u8> {
+    if s.contains('/') {
+        return None;
+    }
+    let (addr, zone) = match s.split_once('%') {
+        Some((addr, zone)) => (addr, Some(zone)),
+        None => (s, None),
+    };
+    if zone.is_some_and(|z| {
+        !z.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b.is_ascii_punctuation())
+    }) {
+        return None;
+    }
+    if addr.contains(':') {
+        addr.parse::<Ipv6Addr>().ok().map(|_| 6)
+    } else if zone.is_none() {
+        addr.parse::<Ipv4Addr>().ok().map(|_| 4)
+    } else {
+        None
+    }
+}
+
+/// The result of a HELO lookup check ([`exists`] or [`confirm`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeloResult {
+    /// The check succeeded.
+    Pass,
+    /// DNS answered, and the answer is negative (see each check).
+    Fail,
+    /// The check does not apply to this HELO: a single label or `localhost` (nothing global to
+    /// look up), or for [`exists`] an address literal.
+    None,
+    /// A lookup timed out or failed (SERVFAIL, a malformed answer...): try again later. A DNS
+    /// error never gives [`Fail`](HeloResult::Fail).
+    TempError,
+    /// The HELO is neither a usable domain name nor an address literal (see
+    /// [`HeloName::domain`]): a bare IP, invalid characters, a bad hyphen, an empty or over-long
+    /// label, a numeric top label, non-ASCII, empty, a bad literal.
+    PermError,
+}
+
+/// What a HELO lookup check found: the result, the addresses seen, and the lookups made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HeloOutcome {
+    /// The verdict.
+    pub result: HeloResult,
+    /// The addresses found: the A or AAAA records looked up, or the address of a literal. Empty
+    /// when only MX records were found.
+    pub addresses: Vec<IpAddr>,
+    /// Every DNS lookup made, in order.
+    pub lookups: Vec<Lookup>,
+}
+
+impl HeloOutcome {
+    fn new(result: HeloResult, addresses: Vec<IpAddr>, lookups: Vec<Lookup>) -> Self {
+        HeloOutcome {
+            result,
+            addresses,
+            lookups,
+        }
+    }
+}
+
+/// The result for a HELO the lookup checks cannot use as a name.
+fn not_a_name(helo: &HeloName) -> HeloResult {
+    match helo.syntax {
+        HeloSyntax::SingleLabel | HeloSyntax::Localhost => HeloResult::None,
+        _ => HeloResult::PermError,
+    }
+}
+
+/// Whether the HELO name exists in DNS, as Postfix `reject_unknown_helo_hostname` asks: A, then
+/// AAAA, then MX, stopping at the first that has records (at most 3 queries; CNAMEs are followed by
+/// the resolver).
+///
+/// | situation | result |
+/// |---|---|
+/// | A, AAAA or MX records (a null MX too: "Allow MTA names to have nullMX records") | `Pass` |
+/// | all three NXDOMAIN or NODATA | `Fail` (Postfix: 450 4.7.1 "Host not found") |
+/// | no records, and a timeout or server failure on any of the three | `TempError` (Postfix: `defer_if_permit`) |
+/// | an address literal (Postfix checks its syntax only) | `None` |
+/// | a single label or `localhost` | `None` |
+/// | anything else without a [`HeloName::domain`] | `PermError` (Postfix: "Host not found" without a query) |
+///
+/// Unlike Postfix, a trailing dot is stripped before the lookup, so `mail.example.com.` is looked
+/// up rather than refused.
+///
+/// ```
+/// use sender_identity::dns::ZoneResolver;
+/// use sender_identity::helo::{exists, HeloName, HeloResult};
+///
+/// let zone: ZoneResolver = "mail.example.com. MX 0 .".parse().unwrap(); // a null MX
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let outcome = exists(&zone, &HeloName::parse("mail.example.com")).await;
+/// assert_eq!(outcome.result, HeloResult::Pass);
+/// assert_eq!(outcome.lookups.len(), 3); // A, AAAA, MX
+/// # });
+/// ```
+pub async fn exists<R: Resolver + ?Sized>(resolver: &R, helo: &HeloName) -> HeloOutcome {
+    let Some(name) = helo.domain() else {
+        let result = match helo.literal_ip() {
+            Some(_) => HeloResult::None,
+            None => not_a_name(helo),
+        };
+        return HeloOutcome::new(result, Vec::new(), Vec::new());
+    };
+    let mut dns = Recorder::new(resolver);
+    let mut temporary = false;
+    for family in [Family::V4, Family::V6] {
+        match dns.addresses(name, family).await {
+            Ok(found) => return HeloOutcome::new(HeloResult::Pass, found, dns.lookups),
+            Err(e) => temporary |= !e.is_void(),
+        }
+    }
+    let result = match dns.mx(name).await {
+        Ok(_) => HeloResult::Pass,
+        Err(e) if temporary || !e.is_void() => HeloResult::TempError,
+        Err(_) => HeloResult::Fail,
+    };
+    HeloOutcome::new(result, Vec::new(), dns.lookups)
+}
+
+/// Whether the HELO leads back to the client's address: Exim `verify = helo`, done right.
+///
+/// The client address is folded with [`crate::ip::canonical`] (`::ffff:192.0.2.1` is
+/// `192.0.2.1`), and so is every address it is compared with.
+///
+/// | HELO | situation | result |
+/// |---|---|---|
+/// | address literal (`[192.0.2.1]`, `[IPv6:…]`, also untagged IPv6 and `IPv4:`-tagged) | equals the client address | `Pass` |
+/// | | differs | `Fail` |
+/// | domain name | an address record of the client's family equals the client address | `Pass` |
+/// | | records, none equal; or NXDOMAIN / NODATA | `Fail` |
+/// | | timeout, server failure or other DNS error | `TempError` |
+/// | single label, `localhost` | | `None` |
+/// | anything else (bare IP, invalid name, bad literal, empty) | | `PermError` |
+///
+/// One query at most: A for an IPv4 client, AAAA for an IPv6 client (records of the other family
+/// cannot hold the client's address). Unlike Exim, a literal is compared as an address, not as a
+/// string prefix, and the verified reverse name of the client is not consulted (compare
+/// [`crate::iprev::IprevOutput::confirmed_name`] yourself if you want that).
+///
+/// RFC 5321 §4.1.4: a server "MUST NOT refuse to accept a message" on a failed verification.
+///
+/// ```
+/// use sender_identity::dns::ZoneResolver;
+/// use sender_identity::helo::{confirm, HeloName, HeloResult};
+///
+/// let zone: ZoneResolver = "mail.example.com. A 192.0.2.1".parse().unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let helo = HeloName::parse("mail.example.com");
+/// let mapped = "::ffff:192.0.2.1".parse().unwrap(); // a dual-stack listener's view of 192.0.2.1
+/// assert_eq!(confirm(&zone, &helo, mapped).await.result, HeloResult::Pass);
+/// let other = "192.0.2.99".parse().unwrap();
+/// assert_eq!(confirm(&zone, &helo, other).await.result, HeloResult::Fail);
+/// # });
+/// ```
+pub async fn confirm<R: Resolver + ?Sized>(
+    resolver: &R,
+    helo: &HeloName,
+    client: IpAddr,
+) -> HeloOutcome {
+    let client = canonical(client);
+    if let Some(ip) = helo.literal_ip() {
+        let result = if canonical(ip) == client {
+            HeloResult::Pass
+        } else {
+            HeloResult::Fail
+        };
+        return HeloOutcome::new(result, vec![ip], Vec::new());
+    }
+    let Some(name) = helo.domain() else {
+        return HeloOutcome::new(not_a_name(helo), Vec::new(), Vec::new());
+    };
+    let mut dns = Recorder::new(resolver);
+    let (result, addresses) = match dns.addresses(name, Family::of(client)).await {
+        Ok(found) if holds(&found, client) => (HeloResult::Pass, found),
+        Ok(found) => (HeloResult::Fail, found),
+        Err(e) if e.is_void() => (HeloResult::Fail, Vec::new()),
+        Err(_) => (HeloResult::TempError, Vec::new()),
+    };
+    HeloOutcome::new(result, addresses, dns.lookups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{LookupError, RecordType, ZoneResolver};
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn syntax(arg: &str) -> HeloSyntax {
+        HeloName::parse(arg).syntax()
+    }
+
+    #[test]
+    fn names_are_classified() {
+        use HeloSyntax as S;
+        let long_label = format!("{}.example.com", "a".repeat(64));
+        let label63 = format!("{}.example.com", "a".repeat(63));
+        let too_long = format!("{}com", "abcdefghi.".repeat(26));
+        let cases: &[(&str, HeloSyntax)] = &[
+            ("mail.example.com", S::Fqdn),
+            ("MAIL.Example.COM.", S::Fqdn),
+            ("xn--mller-kva.example", S::Fqdn),
+            ("a-b.c-d.example", S::Fqdn),
+            ("123.example.com", S::Fqdn),
+            ("example.1-1", S::Fqdn),
+            (&label63, S::Fqdn),
+            ("", S::Empty),
+            (".", S::EmptyLabel),
+            ("a..example.com", S::EmptyLabel),
+            (".example.com", S::EmptyLabel),
+            ("example.com..", S::EmptyLabel),
+            (&long_label, S::LabelTooLong),
+            (&too_long, S::NameTooLong),
+            ("-a.example.com", S::BadHyphen),
+            ("a-.example.com", S::BadHyphen),
+            ("example.com-", S::BadHyphen),
+            ("foo_bar.example.com", S::Underscore),
+            ("_", S::Underscore),
+            ("mailserver", S::SingleLabel),
+            ("MAILSERVER.", S::SingleLabel),
+            ("localhost", S::Localhost),
+            ("LocalHost.", S::Localhost),
+            ("mail.localhost", S::Localhost),
+            ("localhost.localdomain", S::Fqdn),
+            ("mail.123", S::NumericTld),
+            ("1.2.3.4.5", S::Numeric),
+            ("300.1.2.3", S::Numeric),
+            ("12345", S::Numeric),
+            ("müller.example", S::NonAscii),
+            ("MÜLLER-PC", S::NonAscii),
+            ("mail example.com", S::InvalidChars),
+            ("[1.2.3.4] extra", S::BadLiteral),
+            ("mail.example.com extra", S::InvalidChars),
+            ("user@example.com", S::InvalidChars),
+            ("mail.example.com\r", S::InvalidChars),
+            ("2001:db8::zz", S::InvalidChars),
+        ];
+        for (arg, want) in cases {
+            assert_eq!(syntax(arg), *want, "{arg:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_classified() {
+        use HeloSyntax as S;
+        let cases: &[(&str, HeloSyntax)] = &[
+            ("[192.0.2.1]", S::AddressLiteral(ip("192.0.2.1"))),
+            ("[192.000.002.001]", S::AddressLiteral(ip("192.0.2.1"))),
+            ("[IPv6:2001:db8::1]", S::AddressLiteral(ip("2001:db8::1"))),
+            ("[ipv6:2001:DB8::1]", S::AddressLiteral(ip("2001:db8::1"))),
+            (
+                "[IPV6:::ffff:192.0.2.1]",
+                S::AddressLiteral(ip("::ffff:192.0.2.1")),
+            ),
+            (
+                "[2001:db8::1]",
+                S::UntaggedIpv6Literal("2001:db8::1".parse().unwrap()),
+            ),
+            (
+                "[IPv4:192.0.2.1]",
+                S::TaggedIpv4Literal("192.0.2.1".parse().unwrap()),
+            ),
+            (
+                "[ipv4:192.0.2.1]",
+                S::TaggedIpv4Literal("192.0.2.1".parse().unwrap()),
+            ),
+            ("[IPv6:192.0.2.1]", S::BadLiteral),
+            ("[IPv4:2001:db8::1]", S::BadLiteral),
+            ("[192.0.2.256]", S::BadLiteral),
+            ("[1.2.3]", S::BadLiteral),
+            ("[0001.2.3.4]", S::BadLiteral),
+            ("[192.0.2.1", S::BadLiteral),
+            ("[192.0.2.1].", S::BadLiteral),
+            ("[]", S::BadLiteral),
+            ("[", S::BadLiteral),
+            ("[mail.example.com]", S::BadLiteral),
+            ("[IPv6:fe80::1%eth0]", S::BadLiteral),
+            ("192.0.2.1", S::BareIp(ip("192.0.2.1"))),
+            ("192.0.2.1.", S::BareIp(ip("192.0.2.1"))),
+            ("2001:db8::1", S::BareIp(ip("2001:db8::1"))),
+        ];
+        for (arg, want) in cases {
+            assert_eq!(syntax(arg), *want, "{arg:?}");
+        }
+    }
+
+    #[test]
+    fn flags_and_accessors() {
+        let h = HeloName::parse("Mail.XN--Mller-kva.Example.");
+        assert!(h.trailing_dot());
+        assert!(h.has_a_label());
+        assert_eq!(h.normalized(), "mail.xn--mller-kva.example");
+        assert_eq!(h.to_string(), "mail.xn--mller-kva.example");
+        assert_eq!(h.domain(), Some("mail.xn--mller-kva.example"));
+        assert_eq!(h.ip(), None);
+        assert!(!h.is_literal());
+
+        let plain = HeloName::parse("mail.example.com");
+        assert!(!plain.trailing_dot());
+        assert!(!plain.has_a_label());
+
+        let lit = HeloName::parse("[IPv6:2001:DB8::1]");
+        assert!(lit.is_literal());
+        assert!(!lit.trailing_dot());
+        assert_eq!(lit.normalized(), "[ipv6:2001:db8::1]");
+        assert_eq!(lit.ip(), Some(ip("2001:db8::1")));
+        assert_eq!(lit.domain(), None);
+
+        assert_eq!(
+            HeloName::parse("[IPv4:192.0.2.1]").ip(),
+            Some(ip("192.0.2.1"))
+        );
+        assert_eq!(
+            HeloName::parse("[2001:db8::2]").ip(),
+            Some(ip("2001:db8::2"))
+        );
+        assert_eq!(HeloName::parse("192.0.2.1").ip(), Some(ip("192.0.2.1")));
+        assert!(!HeloName::parse("192.0.2.1").is_literal());
+        assert!(HeloName::parse("[bad]").is_literal());
+
+        // Underscores: usable as a domain when multi-label with a proper top label.
+        assert_eq!(
+            HeloName::parse("foo_bar.example.com").domain(),
+            Some("foo_bar.example.com")
+        );
+        assert_eq!(HeloName::parse("foo_bar").domain(), None);
+        assert_eq!(HeloName::parse("example.c_m").domain(), None);
+        assert_eq!(HeloName::parse("localhost").domain(), None);
+        assert_eq!(HeloName::parse("mail.123").domain(), None);
+    }
+
+    #[test]
+    fn host_names_for_ptr_targets() {
+        assert!(is_host_name("mail.example.com"));
+        assert!(is_host_name("host_1.example.com"));
+        assert!(!is_host_name("192.0.2.1"));
+        assert!(!is_host_name("localhost"));
+        assert!(!is_host_name("bad name.example"));
+        assert!(!is_host_name(""));
+    }
+
+    /// One row of the reference table (`mta-semantics.md` §2.6): the reply code each preset gives
+    /// (0 = accepted). The OpenSMTPD column is not modelled.
+    fn row(arg: &str, postfix_invalid: u16, postfix_non_fqdn: u16, exim: u16) {
+        let code = |p: HeloPolicy| p.check(arg).err().map_or(0, |r| r.code);
+        let exim_policy = HeloPolicy::Exim {
+            allow_chars: String::new(),
+        };
+        let got = (
+            code(HeloPolicy::PostfixInvalid),
+            code(HeloPolicy::PostfixNonFqdn { smtputf8: false }),
+            code(exim_policy),
+        );
+        assert_eq!(got, (postfix_invalid, postfix_non_fqdn, exim), "{arg:?}");
+    }
+
+    #[test]
+    fn table_fqdn() {
+        row("mail.example.com", 0, 0, 0);
+    }
+
+    #[test]
+    fn table_trailing_dot() {
+        row("mail.example.com.", 0, 0, 0);
+    }
+
+    #[test]
+    fn table_bare_ip() {
+        row("1.2.3.4", 0, 504, 0);
+    }
+
+    #[test]
+    fn table_ipv4_literal() {
+        row("[1.2.3.4]", 0, 0, 0);
+    }
+
+    #[test]
+    fn table_ipv6_literal_any_tag_case() {
+        row("[IPv6:2001:db8::1]", 0, 0, 0);
+        row("[ipv6:2001:db8::1]", 0, 0, 0);
+        row("[IPV6:2001:DB8::1]", 0, 0, 0);
+    }
+
+    #[test]
+    fn table_untagged_ipv6_literal() {
+        row("[2001:db8::1]", 501, 501, 0);
+    }
+
+    #[test]
+    fn table_ipv4_tagged_literal() {
+        row("[IPv4:1.2.3.4]", 501, 501, 0);
+    }
+
+    #[test]
+    fn table_literal_with_extra_text() {
+        row("[1.2.3.4] extra", 501, 501, 501);
+    }
+
+    #[test]
+    fn table_localhost() {
+        row("localhost", 0, 504, 0);
+    }
+
+    #[test]
+    fn table_underscore() {
+        row("foo_bar.example.com", 0, 0, 501);
+        let exim = HeloPolicy::Exim {
+            allow_chars: "_".into(),
+        };
+        assert_eq!(exim.check("foo_bar.example.com"), Ok(()));
+    }
+
+    #[test]
+    fn table_bad_hyphen() {
+        row("-a.example.com", 501, 504, 0);
+        row("a-.example.com", 501, 504, 0);
+    }
+
+    #[test]
+    fn table_long_label() {
+        row(&format!("{}.example.com", "a".repeat(64)), 501, 504, 0);
+    }
+
+    #[test]
+    fn table_utf8() {
+        row("müller.example", 501, 504, 501);
+        let utf8 = HeloPolicy::PostfixNonFqdn { smtputf8: true };
+        assert_eq!(utf8.check("müller.example"), Ok(()));
+        assert!(utf8.check("müller").is_err(), "still needs a dot");
+        assert!(
+            utf8.check("-müller.example").is_err(),
+            "still needs hyphen rules"
+        );
+    }
+
+    #[test]
+    fn table_a_label() {
+        row("xn--mller-kva.example", 0, 0, 0);
+    }
+
+    #[test]
+    fn table_empty() {
+        row("", 501, 501, 501);
+        let r = HeloPolicy::PostfixInvalid.check("").unwrap_err();
+        assert_eq!(r.reason, HeloRejectReason::MissingArgument);
+        assert_eq!(r.enhanced, None);
+    }
+
+    #[test]
+    fn postfix_replies() {
+        use HeloRejectReason as R;
+        let reject = |p: HeloPolicy, arg: &str| p.check(arg).unwrap_err();
+        let r = reject(HeloPolicy::PostfixInvalid, "-a.example.com");
+        assert_eq!(
+            (r.code, r.enhanced, r.reason),
+            (501, Some("5.5.2"), R::InvalidName)
+        );
+        assert_eq!(r.to_string(), "501 5.5.2 Invalid name");
+        let r = reject(HeloPolicy::PostfixInvalid, "[2001:db8::1]");
+        assert_eq!((r.code, r.reason), (501, R::InvalidAddress));
+        assert_eq!(r.to_string(), "501 5.5.2 invalid ip address");
+        let non_fqdn = HeloPolicy::PostfixNonFqdn { smtputf8: false };
+        let r = reject(non_fqdn.clone(), "[IPv4:1.2.3.4]");
+        assert_eq!((r.code, r.reason), (501, R::InvalidAddress));
+        let r = reject(non_fqdn, "localhost");
+        assert_eq!(
+            (r.code, r.enhanced, r.reason),
+            (504, Some("5.5.2"), R::NotFullyQualified)
+        );
+        let exim = HeloPolicy::Exim {
+            allow_chars: String::new(),
+        };
+        let r = reject(exim, "a b");
+        assert_eq!(
+            (r.code, r.enhanced, r.reason),
+            (501, None, R::SyntacticallyInvalid)
+        );
+        assert_eq!(r.to_string(), "501 Syntactically invalid argument(s)");
+    }
+
+    #[test]
+    fn postfix_details() {
+        let invalid = HeloPolicy::PostfixInvalid;
+        let non_fqdn = HeloPolicy::PostfixNonFqdn { smtputf8: false };
+        // Underscore alone is a valid Postfix host name; a single label passes the syntax check.
+        assert_eq!(invalid.check("_"), Ok(()));
+        assert_eq!(invalid.check("mailserver"), Ok(()));
+        assert!(non_fqdn.check("mailserver").is_err());
+        // All-numeric names are refused, but a numeric top label alone is not.
+        assert!(invalid.check("1.2.3.4.5").is_err());
+        assert_eq!(invalid.check("mail.123"), Ok(()));
+        assert_eq!(non_fqdn.check("mail.123"), Ok(()));
+        // Bare IPs: "back compat" for IPv4 and IPv6, but a first octet of 0 only as 0.0.0.0.
+        assert_eq!(invalid.check("2001:db8::1"), Ok(()));
+        assert_eq!(invalid.check("1.2.3.4."), Ok(()));
+        assert!(invalid.check("0.1.2.3").is_err());
+        assert_eq!(invalid.check("0.0.0.0"), Ok(()));
+        assert!(invalid.check("[0.1.2.3]").is_err());
+        assert_eq!(invalid.check("[0.0.0.0]"), Ok(()));
+        assert!(non_fqdn.check("2001:db8::1").is_err());
+        // Length: 255 bytes is Postfix's limit, not 253.
+        let n255 = format!("{}.example.com", vec!["a".repeat(60); 4].join("."));
+        assert_eq!(n255.len(), 255);
+        assert_eq!(syntax(&n255), HeloSyntax::NameTooLong);
+        assert_eq!(invalid.check(&n255), Ok(()));
+        assert_eq!(
+            invalid.check(&format!("{n255}.")),
+            Ok(()),
+            "the dot is not counted"
+        );
+        assert!(invalid.check(&format!("a{n255}")).is_err());
+        // Empty labels and bad literals.
+        assert!(invalid.check("a..example.com").is_err());
+        assert!(invalid.check("mail.example.com..").is_err());
+        assert!(invalid.check(".").is_err());
+        assert!(invalid.check("[1.2.3.4").is_err());
+        assert!(invalid.check("[]").is_err());
+        assert!(invalid.check("[IPv6:fe80::1%eth0]").is_err());
+    }
+
+    #[test]
+    fn exim_details() {
+        let exim = HeloPolicy::Exim {
+            allow_chars: String::new(),
+        };
+        for ok in [
+            "a",
+            "-.-",
+            "..",
+            "1.2.3.4",
+            "[IPv6:fe80::1%eth0]",
+            "[fe80::1%eth0]",
+            "[IPv4:1.2.3.4]",
+            "[ipv4:1.2.3.4]",
+            "[2001:db8::1]",
+        ] {
+            assert_eq!(exim.check(ok), Ok(()), "{ok:?}");
+        }
+        for bad in [
+            "",
+            "[",
+            "[]",
+            "[1.2.3.4",
+            "[1.2.3.4/24]",
+            "[IPv4:1.2.3.4%eth0]",
+            "[IPv6:1.2.3.4]",
+            "[IPv4:2001:db8::1]",
+            "[01.2.3.4]",
+            "[mail.example.com]",
+            "a:b",
+            "2001:db8::1",
+            "a b",
+            "foo_bar",
+        ] {
+            assert!(exim.check(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn strict_policy() {
+        use HeloRejectReason as R;
+        let strict = HeloPolicy::default();
+        assert_eq!(strict, HeloPolicy::Strict);
+        for ok in [
+            "mail.example.com",
+            "xn--mller-kva.example",
+            "[192.0.2.1]",
+            "[IPv6:2001:db8::1]",
+        ] {
+            assert_eq!(strict.check(ok), Ok(()), "{ok:?}");
+        }
+        let reason = |arg: &str| strict.check(arg).unwrap_err().reason;
+        for (arg, want) in [
+            ("", R::MissingArgument),
+            ("mail.example.com.", R::InvalidName),
+            ("foo_bar.example.com", R::InvalidName),
+            ("mail.123", R::InvalidName),
+            ("-a.example.com", R::InvalidName),
+            ("müller.example", R::InvalidName),
+            ("localhost", R::NotFullyQualified),
+            ("mailserver", R::NotFullyQualified),
+            ("192.0.2.1", R::NotFullyQualified),
+            ("[2001:db8::1]", R::InvalidAddress),
+            ("[IPv4:192.0.2.1]", R::InvalidAddress),
+            ("[192.0.2.1", R::InvalidAddress),
+        ] {
+            assert_eq!(reason(arg), want, "{arg:?}");
+        }
+        assert_eq!(strict.check("localhost").unwrap_err().code, 501);
+    }
+
+    const ZONE: &str = r#"
+        a.example.com.        A     192.0.2.1
+        v6.example.com.       AAAA  2001:db8::1
+        mx.example.com.       MX    10 mail.example.net
+        nullmx.example.com.   MX    0 .
+        txt.example.com.      TXT   "only text"
+        alias.example.com.    CNAME a.example.com
+        mapped.example.com.   AAAA  ::ffff:192.0.2.1
+        slow.example.com.     TIMEOUT
+        broken.example.com.   SERVFAIL
+        slowa.example.com.    TIMEOUT A
+        slowa.example.com.    MX    10 mail.example.net
+        slowa6.example.com.   TIMEOUT A
+        slowmx.example.com.   TIMEOUT MX
+        slowmx.example.com.   TXT   "x"
+        both.example.com.     A     192.0.2.7
+        both.example.com.     A     192.0.2.1
+        both.example.com.     AAAA  2001:db8::7
+    "#;
+
+    fn zone() -> ZoneResolver {
+        ZONE.parse().unwrap()
+    }
+
+    fn exists_of(arg: &str) -> HeloOutcome {
+        block(exists(&zone(), &HeloName::parse(arg)))
+    }
+
+    #[test]
+    fn exists_outcomes() {
+        use HeloResult as H;
+        let o = exists_of("a.example.com");
+        assert_eq!(o.result, H::Pass);
+        assert_eq!(o.addresses, vec![ip("192.0.2.1")]);
+        assert_eq!(o.lookups.len(), 1, "stops at the first success");
+        assert_eq!(o.lookups[0].rtype, RecordType::A);
+
+        let o = exists_of("V6.Example.com.");
+        assert_eq!(o.result, H::Pass);
+        assert_eq!(o.addresses, vec![ip("2001:db8::1")]);
+        assert_eq!(o.lookups[0].name, "v6.example.com");
+        assert_eq!(o.lookups[0].outcome, Err(LookupError::NoData));
+        assert_eq!(o.lookups[1].outcome, Ok(1));
+
+        let o = exists_of("mx.example.com");
+        assert_eq!(o.result, H::Pass);
+        assert!(o.addresses.is_empty());
+        let types: Vec<_> = o.lookups.iter().map(|l| l.rtype).collect();
+        assert_eq!(types, [RecordType::A, RecordType::Aaaa, RecordType::Mx]);
+
+        assert_eq!(
+            exists_of("nullmx.example.com").result,
+            H::Pass,
+            "null MX exists"
+        );
+        assert_eq!(
+            exists_of("alias.example.com").result,
+            H::Pass,
+            "CNAME followed"
+        );
+
+        let o = exists_of("txt.example.com");
+        assert_eq!(o.result, H::Fail, "NODATA for all three");
+        assert_eq!(o.lookups.len(), 3);
+        let o = exists_of("nowhere.example.com");
+        assert_eq!(o.result, H::Fail, "NXDOMAIN");
+        assert!(o
+            .lookups
+            .iter()
+            .all(|l| l.outcome == Err(LookupError::NxDomain)));
+
+        assert_eq!(exists_of("slow.example.com").result, H::TempError);
+        assert_eq!(exists_of("broken.example.com").result, H::TempError);
+        assert_eq!(
+            exists_of("slowa.example.com").result,
+            H::Pass,
+            "MX after an A timeout"
+        );
+        assert_eq!(
+            exists_of("slowa6.example.com").result,
+            H::TempError,
+            "A timeout, rest void"
+        );
+        assert_eq!(
+            exists_of("slowmx.example.com").result,
+            H::TempError,
+            "MX timeout"
+        );
+
+        for (arg, want) in [
+            ("[192.0.2.1]", H::None),
+            ("[2001:db8::1]", H::None),
+            ("localhost", H::None),
+            ("mailserver", H::None),
+            ("192.0.2.1", H::PermError),
+            ("bad name.example", H::PermError),
+            ("-a.example.com", H::PermError),
+            ("mail.123", H::PermError),
+            ("", H::PermError),
+            ("[192.0.2.1", H::PermError),
+        ] {
+            let o = exists_of(arg);
+            assert_eq!(o.result, want, "{arg:?}");
+            assert!(o.lookups.is_empty(), "{arg:?} needs no query");
+        }
+    }
+
+    fn confirm_of(arg: &str, client: &str) -> HeloOutcome {
+        block(confirm(&zone(), &HeloName::parse(arg), ip(client)))
+    }
+
+    #[test]
+    fn confirm_literals() {
+        use HeloResult as H;
+        assert_eq!(confirm_of("[192.0.2.1]", "192.0.2.1").result, H::Pass);
+        assert_eq!(
+            confirm_of("[192.0.2.1]", "::ffff:192.0.2.1").result,
+            H::Pass
+        );
+        assert_eq!(
+            confirm_of("[192.0.2.1]", "192.0.2.11").result,
+            H::Fail,
+            "no prefix match"
+        );
+        assert_eq!(
+            confirm_of("[192.0.2.11]", "192.0.2.1").result,
+            H::Fail,
+            "no prefix match"
+        );
+        assert_eq!(
+            confirm_of("[IPv6:2001:db8::1]", "2001:db8::1").result,
+            H::Pass
+        );
+        assert_eq!(
+            confirm_of("[IPv6:2001:DB8:0::1]", "2001:db8::1").result,
+            H::Pass
+        );
+        assert_eq!(
+            confirm_of("[IPv6:2001:db8::1]", "2001:db8::2").result,
+            H::Fail
+        );
+        assert_eq!(
+            confirm_of("[IPv6:::ffff:192.0.2.1]", "192.0.2.1").result,
+            H::Pass
+        );
+        assert_eq!(confirm_of("[2001:db8::1]", "2001:db8::1").result, H::Pass);
+        assert_eq!(confirm_of("[IPv4:192.0.2.1]", "192.0.2.1").result, H::Pass);
+        let o = confirm_of("[192.0.2.1]", "192.0.2.1");
+        assert_eq!(o.addresses, vec![ip("192.0.2.1")]);
+        assert!(o.lookups.is_empty());
+        assert_eq!(confirm_of("[192.0.2.1", "192.0.2.1").result, H::PermError);
+    }
+
+    #[test]
+    fn confirm_names() {
+        use HeloResult as H;
+        let o = confirm_of("both.example.com", "192.0.2.1");
+        assert_eq!(o.result, H::Pass);
+        assert_eq!(o.addresses, vec![ip("192.0.2.7"), ip("192.0.2.1")]);
+        assert_eq!(o.lookups.len(), 1);
+        assert_eq!(o.lookups[0].rtype, RecordType::A);
+
+        let o = confirm_of("both.example.com", "192.0.2.99");
+        assert_eq!(o.result, H::Fail, "resolves, not to the client");
+        assert_eq!(o.addresses.len(), 2);
+
+        let o = confirm_of("both.example.com", "2001:db8::7");
+        assert_eq!(o.result, H::Pass);
+        assert_eq!(o.lookups[0].rtype, RecordType::Aaaa);
+
+        assert_eq!(
+            confirm_of("a.example.com", "::ffff:192.0.2.1").result,
+            H::Pass
+        );
+        assert_eq!(
+            confirm_of("alias.example.com", "192.0.2.1").result,
+            H::Pass,
+            "CNAME"
+        );
+        assert_eq!(
+            confirm_of("v6.example.com", "192.0.2.1").result,
+            H::Fail,
+            "NODATA"
+        );
+        assert_eq!(
+            confirm_of("nowhere.example.com", "192.0.2.1").result,
+            H::Fail,
+            "NXDOMAIN"
+        );
+
+        let o = confirm_of("slow.example.com", "192.0.2.1");
+        assert_eq!(o.result, H::TempError, "a timeout is never a failure");
+        assert_eq!(o.lookups[0].outcome, Err(LookupError::Timeout));
+        assert_eq!(
+            confirm_of("broken.example.com", "2001:db8::1").result,
+            H::TempError
+        );
+
+        assert_eq!(confirm_of("localhost", "127.0.0.1").result, H::None);
+        assert_eq!(confirm_of("mailserver", "192.0.2.1").result, H::None);
+        assert_eq!(
+            confirm_of("192.0.2.1", "192.0.2.1").result,
+            H::PermError,
+            "bare IP"
+        );
+        assert_eq!(confirm_of("bad name", "192.0.2.1").result, H::PermError);
+        assert_eq!(confirm_of("", "192.0.2.1").result, H::PermError);
+    }
+
+    #[test]
+    fn checks_work_through_dyn_resolver_and_are_send() {
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        let zone = zone();
+        let resolver: &dyn Resolver = &zone;
+        let helo = HeloName::parse("a.example.com");
+        let o = block(assert_send(exists(resolver, &helo)));
+        assert_eq!(o.result, HeloResult::Pass);
+        let o = block(assert_send(confirm(resolver, &helo, ip("192.0.2.1"))));
+        assert_eq!(o.result, HeloResult::Pass);
+        assert_eq!(zone.query_count(), 2);
+    }
+}

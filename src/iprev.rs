@@ -1,0 +1,854 @@
+//! FCrDNS ("iprev", RFC 8601 §3): the client address maps to a name that maps back to it.
+//!
+//! [`check`] asks PTR for the client address, then looks each name up forward, and passes when one
+//! of them has the client address. [`check_reverse`] only asks whether a PTR name exists, as
+//! Postfix `reject_unknown_reverse_client_hostname` does; its name is **not** verified and must not
+//! be trusted for policy.
+//!
+//! Work is bounded: one PTR query, then at most [`IprevOptions::max_names`] names, each with one
+//! forward query per address family checked.
+//!
+//! ```
+//! use sender_identity::dns::ZoneResolver;
+//! use sender_identity::iprev::{check, IprevOptions, IprevResult};
+//!
+//! let zone: ZoneResolver = "
+//!     192.0.2.1          PTR  mail.example.com
+//!     mail.example.com.  A    192.0.2.1
+//! ".parse().unwrap();
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let out = check(&zone, "192.0.2.1".parse().unwrap(), &IprevOptions::default()).await;
+//! assert_eq!(out.result, IprevResult::Pass);
+//! assert_eq!(out.confirmed_name(), Some("mail.example.com"));
+//! assert_eq!(out.lookups.len(), 2); // PTR, then A
+//! # });
+//! ```
+
+use crate::dns::Resolver;
+use crate::helo::is_host_name;
+use crate::ip::canonical;
+use crate::lookup::{holds, Family, Lookup, Recorder};
+use crate::name::normalize;
+use std::collections::HashSet;
+use std::fmt;
+use std::net::IpAddr;
+
+/// How many PTR names [`IprevOptions::default`] looks at (the limit RFC 7208 §4.6.4 sets for the
+/// SPF `ptr` mechanism).
+pub const DEFAULT_MAX_NAMES: usize = 10;
+
+/// The result of an iprev check, as RFC 8601 §2.7.3 defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IprevResult {
+    /// A PTR name of the client maps back to the client address.
+    Pass,
+    /// PTR names exist, and their forward lookups completed without giving the client address
+    /// (other addresses, NXDOMAIN or NODATA).
+    Fail,
+    /// A DNS error that is likely transient (timeout, SERVFAIL...) kept the check from completing.
+    TempError,
+    /// No PTR data for the client (NXDOMAIN or NODATA), or no PTR name that is a usable host name.
+    PermError,
+}
+
+impl fmt::Display for IprevResult {
+    /// The RFC 8601 result keyword: `pass`, `fail`, `temperror`, `permerror`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IprevResult::Pass => "pass",
+            IprevResult::Fail => "fail",
+            IprevResult::TempError => "temperror",
+            IprevResult::PermError => "permerror",
+        })
+    }
+}
+
+/// Which address records a PTR name is looked up for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ForwardFamilies {
+    /// Only the client's family: A for an IPv4 client, AAAA for an IPv6 client (Postfix,
+    /// Sendmail, OpenSMTPD, mail-auth).
+    ClientFamily,
+    /// The client's family, then the other (Exim, mox, RFC 8601 §3 "A" and "AAAA"). The other
+    /// family can only match through an IPv4-mapped AAAA record (`::ffff:192.0.2.1`), but its
+    /// errors count as errors of the name.
+    Both,
+}
+
+/// How [`check`] works. Start from [`IprevOptions::default`] or a preset and change fields.
+///
+/// | | `default()` | `postfix()` | `exim()` |
+/// |---|---|---|---|
+/// | `max_names` | 10 | 1 | unlimited |
+/// | `families` | client family | client family | both |
+/// | `stop_at_first_pass` | yes | yes | no |
+/// | `temp_error_wins` | no | no | yes |
+///
+/// ```
+/// use sender_identity::iprev::{ForwardFamilies, IprevOptions};
+///
+/// let mut options = IprevOptions::default();
+/// options.max_names = 3;
+/// options.families = ForwardFamilies::Both;
+/// assert!(options.stop_at_first_pass);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct IprevOptions {
+    /// How many PTR names, in the order served, are considered; the rest are ignored (the limit
+    /// counts names that are skipped as invalid). `0` considers none, so the result is
+    /// [`IprevResult::PermError`].
+    pub max_names: usize,
+    /// Which address records each name is looked up for.
+    pub families: ForwardFamilies,
+    /// Stop at the first name that maps back (later names get [`NameStatus::NotNeeded`]);
+    /// otherwise every considered name is checked, which finds every verified name.
+    pub stop_at_first_pass: bool,
+    /// A temporary error on any name gives [`IprevResult::TempError`] even when another name
+    /// passed (Exim defers the whole lookup). Otherwise a pass wins.
+    pub temp_error_wins: bool,
+}
+
+impl Default for IprevOptions {
+    /// Up to [`DEFAULT_MAX_NAMES`] names, the client's family, stop at the first pass, a pass
+    /// wins over temporary errors on other names.
+    fn default() -> Self {
+        IprevOptions {
+            max_names: DEFAULT_MAX_NAMES,
+            families: ForwardFamilies::ClientFamily,
+            stop_at_first_pass: true,
+            temp_error_wins: false,
+        }
+    }
+}
+
+impl IprevOptions {
+    /// As Postfix computes its verified `client_name`: the first PTR name only, looked up in the
+    /// client's family. Postfix takes the one name `getnameinfo()` returns; a resolver may rotate
+    /// several PTR records, so which name is first can vary between lookups.
+    pub fn postfix() -> Self {
+        IprevOptions {
+            max_names: 1,
+            ..IprevOptions::default()
+        }
+    }
+
+    /// As Exim `host_lookup`: every PTR name, both families, every name checked, and a temporary
+    /// error on any name defers the whole check. The number of forward lookups is then bounded
+    /// only by the size of the PTR answer; prefer [`IprevOptions::default`] unless you need
+    /// Exim's verdicts.
+    pub fn exim() -> Self {
+        IprevOptions {
+            max_names: usize::MAX,
+            families: ForwardFamilies::Both,
+            stop_at_first_pass: false,
+            temp_error_wins: true,
+        }
+    }
+}
+
+/// What happened to one PTR name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum NameStatus {
+    /// A forward lookup gave the client address: a verified name.
+    Confirmed,
+    /// The forward lookups completed without the client address (other addresses, NXDOMAIN or
+    /// NODATA).
+    NotConfirmed,
+    /// A forward lookup timed out or failed, and none gave the client address.
+    TempError,
+    /// Not a usable host name (numeric like `192.0.2.1`, invalid characters, a single label...),
+    /// so not looked up, as Postfix and Exim skip such names.
+    Invalid,
+    /// Beyond [`IprevOptions::max_names`]; not looked up.
+    OverLimit,
+    /// Not looked up because an earlier name already passed and
+    /// [`IprevOptions::stop_at_first_pass`] is set.
+    NotNeeded,
+}
+
+/// A PTR name of the client and what happened to it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct PtrName {
+    /// The name, lower-case, without a trailing dot.
+    pub name: String,
+    /// What the check did with it.
+    pub status: NameStatus,
+}
+
+/// What [`check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IprevOutput {
+    /// The verdict.
+    pub result: IprevResult,
+    /// The client address checked, after [`crate::ip::canonical`].
+    pub client: IpAddr,
+    /// The distinct PTR names, in the order served, with what happened to each.
+    pub names: Vec<PtrName>,
+    /// Every DNS lookup made, in order: the PTR query first.
+    pub lookups: Vec<Lookup>,
+}
+
+impl IprevOutput {
+    /// The first verified name (Postfix `client_name`, Exim `$sender_host_name`), on pass.
+    pub fn confirmed_name(&self) -> Option<&str> {
+        self.confirmed_names().next()
+    }
+
+    /// Every verified name, in PTR order (one at most with `stop_at_first_pass`).
+    pub fn confirmed_names(&self) -> impl Iterator<Item = &str> {
+        self.names
+            .iter()
+            .filter(|n| n.status == NameStatus::Confirmed)
+            .map(|n| n.name.as_str())
+    }
+
+    /// The first PTR name that is a usable host name, verified or not (Postfix
+    /// `reverse_client_name`). Do not base policy on it unless [`Self::confirmed_name`] agrees.
+    pub fn reverse_name(&self) -> Option<&str> {
+        first_host_name(self.names.iter().map(|n| n.name.as_str()))
+    }
+}
+
+/// Forward-confirmed reverse DNS of `client`, as RFC 8601 §3 describes.
+///
+/// The client address is folded with [`crate::ip::canonical`] first, so an IPv4-mapped client is
+/// checked as IPv4 (PTR under `in-addr.arpa`, A records). Then:
+///
+/// 1. PTR of the client. NXDOMAIN or NODATA: **permerror**. Timeout, SERVFAIL or another error:
+///    **temperror**.
+/// 2. The distinct PTR names are taken in the order served. The first
+///    [`max_names`](IprevOptions::max_names) are considered; of those, names that are not usable
+///    host names ([`crate::helo::HeloName::domain`] rules: numeric names like `192.0.2.1`, bad
+///    characters, single labels...) are skipped without a query ([`NameStatus::Invalid`]), as
+///    Postfix treats a numeric or invalid name as no name and Exim skips names with bad characters.
+/// 3. Each considered name is looked up in the [`families`](IprevOptions::families) chosen; it is
+///    confirmed when an address, folded with `canonical`, equals the client address.
+///
+/// The result combines the names' statuses:
+///
+/// | names | result |
+/// |---|---|
+/// | one confirmed, none with a temporary error | `Pass` |
+/// | one confirmed, another with a temporary error | `Pass`, or `TempError` with [`temp_error_wins`](IprevOptions::temp_error_wins) |
+/// | none confirmed, one with a temporary error (even if others did not confirm) | `TempError`: the name that failed might have matched |
+/// | none confirmed, none with a temporary error, one or more looked up | `Fail` |
+/// | none looked up (every considered name invalid) | `PermError` |
+///
+/// So a timeout never gives `Fail` or `PermError`.
+///
+/// ```
+/// use sender_identity::dns::ZoneResolver;
+/// use sender_identity::iprev::{check, IprevOptions, IprevResult, NameStatus};
+///
+/// let zone: ZoneResolver = "
+///     2001:db8::25        PTR      192.0.2.25          # numeric: skipped
+///     2001:db8::25        PTR      mx.example.com
+///     mx.example.com.     AAAA     2001:db8::99
+/// ".parse().unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let out = check(&zone, "2001:db8::25".parse().unwrap(), &IprevOptions::default()).await;
+/// assert_eq!(out.result, IprevResult::Fail);
+/// assert_eq!(out.names[0].status, NameStatus::Invalid);
+/// assert_eq!(out.names[1].status, NameStatus::NotConfirmed);
+/// assert_eq!(out.reverse_name(), Some("mx.example.com"));
+/// assert_eq!(out.confirmed_name(), None);
+/// # });
+/// ```
+pub async fn check<R: Resolver + ?Sized>(
+    resolver: &R,
+    client: IpAddr,
+    options: &IprevOptions,
+) -> IprevOutput {
+    let client = canonical(client);
+    let mut dns = Recorder::new(resolver);
+    let ptr = ptr_names(&mut dns, client).await;
+    let mut names = Vec::new();
+    let mut passed = false;
+    for (i, name) in ptr.as_deref().unwrap_or_default().iter().enumerate() {
+        let status = if i >= options.max_names {
+            NameStatus::OverLimit
+        } else if !is_host_name(name) {
+            NameStatus::Invalid
+        } else if passed && options.stop_at_first_pass {
+            NameStatus::NotNeeded
+        } else {
+            confirm_name(&mut dns, name, client, options.families).await
+        };
+        passed |= status == NameStatus::Confirmed;
+        names.push(PtrName {
+            name: name.clone(),
+            status,
+        });
+    }
+    let result = match ptr {
+        Ok(_) => combine(&names, options.temp_error_wins),
+        Err(result) => result,
+    };
+    IprevOutput {
+        result,
+        client,
+        names,
+        lookups: dns.lookups,
+    }
+}
+
+/// Looks `name` up in `families` and says whether it maps back to `client`.
+async fn confirm_name<R: Resolver + ?Sized>(
+    dns: &mut Recorder<'_, R>,
+    name: &str,
+    client: IpAddr,
+    families: ForwardFamilies,
+) -> NameStatus {
+    let first = Family::of(client);
+    let order: &[Family] = match families {
+        ForwardFamilies::ClientFamily => &[first],
+        ForwardFamilies::Both => &[first, first.other()],
+    };
+    let mut temporary = false;
+    for &family in order {
+        match dns.addresses(name, family).await {
+            Ok(found) if holds(&found, client) => return NameStatus::Confirmed,
+            Ok(_) => {}
+            Err(e) => temporary |= !e.is_void(),
+        }
+    }
+    if temporary {
+        NameStatus::TempError
+    } else {
+        NameStatus::NotConfirmed
+    }
+}
+
+/// The verdict from the names' statuses (see [`check`]).
+fn combine(names: &[PtrName], temp_error_wins: bool) -> IprevResult {
+    let any = |status| names.iter().any(|n| n.status == status);
+    let temporary = any(NameStatus::TempError);
+    if any(NameStatus::Confirmed) && !(temporary && temp_error_wins) {
+        IprevResult::Pass
+    } else if temporary {
+        IprevResult::TempError
+    } else if any(NameStatus::NotConfirmed) {
+        IprevResult::Fail
+    } else {
+        IprevResult::PermError
+    }
+}
+
+/// The distinct PTR names of `client` (lower-case, no trailing dot, in the order served), or the
+/// result when there are none: the one PTR step of [`check`] and [`check_reverse`].
+async fn ptr_names<R: Resolver + ?Sized>(
+    dns: &mut Recorder<'_, R>,
+    client: IpAddr,
+) -> Result<Vec<String>, IprevResult> {
+    match dns.ptr(client).await {
+        Ok(names) => {
+            let mut seen = HashSet::new();
+            Ok(names
+                .iter()
+                .map(|n| normalize(n).into_owned())
+                .filter(|n| seen.insert(n.clone()))
+                .collect())
+        }
+        Err(e) if e.is_void() => Err(IprevResult::PermError),
+        Err(_) => Err(IprevResult::TempError),
+    }
+}
+
+/// The first of `names` that is a usable host name.
+fn first_host_name<'a>(mut names: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    names.find(|n| is_host_name(n))
+}
+
+/// What [`check_reverse`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReverseOutput {
+    /// [`IprevResult::Pass`], [`IprevResult::PermError`] or [`IprevResult::TempError`]; never
+    /// `Fail`, as nothing is compared.
+    pub result: IprevResult,
+    /// The client address checked, after [`crate::ip::canonical`].
+    pub client: IpAddr,
+    /// The distinct PTR names, in the order served, usable or not; **unverified**.
+    pub names: Vec<String>,
+    /// The PTR lookup.
+    pub lookups: Vec<Lookup>,
+}
+
+impl ReverseOutput {
+    /// The first PTR name that is a usable host name (Postfix `reverse_client_name`); unverified.
+    pub fn reverse_name(&self) -> Option<&str> {
+        first_host_name(self.names.iter().map(String::as_str))
+    }
+}
+
+/// Whether the client address has a PTR name at all, as Postfix
+/// `reject_unknown_reverse_client_hostname` asks (one PTR query, no forward lookup).
+///
+/// | PTR answer | result | Postfix |
+/// |---|---|---|
+/// | a name that is a usable host name | `Pass` | OK |
+/// | NXDOMAIN, NODATA, or only numeric or invalid names | `PermError` | 450 4.7.1 (`unknown_client_reject_code`) |
+/// | timeout, SERVFAIL, other error | `TempError` | always 450 4.7.1 |
+///
+/// Postfix looks at the one name `getnameinfo()` returns; this passes if any PTR name is usable.
+///
+/// ```
+/// use sender_identity::dns::ZoneResolver;
+/// use sender_identity::iprev::{check_reverse, IprevResult};
+///
+/// let zone: ZoneResolver = "192.0.2.1 PTR host.example.net".parse().unwrap();
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let out = check_reverse(&zone, "192.0.2.1".parse().unwrap()).await;
+/// assert_eq!(out.result, IprevResult::Pass);
+/// assert_eq!(out.reverse_name(), Some("host.example.net")); // not verified!
+/// let none = check_reverse(&zone, "192.0.2.2".parse().unwrap()).await;
+/// assert_eq!(none.result, IprevResult::PermError);
+/// # });
+/// ```
+pub async fn check_reverse<R: Resolver + ?Sized>(resolver: &R, client: IpAddr) -> ReverseOutput {
+    let client = canonical(client);
+    let mut dns = Recorder::new(resolver);
+    let (result, names) = match ptr_names(&mut dns, client).await {
+        Ok(names) if first_host_name(names.iter().map(String::as_str)).is_some() => {
+            (IprevResult::Pass, names)
+        }
+        Ok(names) => (IprevResult::PermError, names),
+        Err(result) => (result, Vec::new()),
+    };
+    ReverseOutput {
+        result,
+        client,
+        names,
+        lookups: dns.lookups,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dns::{LookupError, RecordType, ZoneResolver};
+    use std::fmt::Write;
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    const ZONE: &str = r#"
+        # pass, IPv4
+        192.0.2.1            PTR   mail.example.com
+        mail.example.com.    A     192.0.2.1
+        mail.example.com.    AAAA  2001:db8::1
+        # pass, IPv6
+        2001:db8::1          PTR   mail.example.com
+        # PTR name whose A records do not include the client
+        192.0.2.2            PTR   other.example.com
+        other.example.com.   A     192.0.2.200
+        # PTR name that does not exist / has no A
+        192.0.2.3            PTR   gone.example.com
+        192.0.2.4            PTR   v6only.example.com
+        v6only.example.com.  AAAA  2001:db8::4
+        # PTR answer faults
+        192.0.2.5            PTR   slow.example.com
+        slow.example.com.    TIMEOUT
+        6.2.0.192.in-addr.arpa.  TIMEOUT PTR
+        7.2.0.192.in-addr.arpa.  SERVFAIL PTR
+        # several names: first not confirmed, second confirmed, third times out
+        192.0.2.8            PTR   other.example.com
+        192.0.2.8            PTR   good8.example.com
+        192.0.2.8            PTR   slow.example.com
+        good8.example.com.   A     192.0.2.8
+        # several names: one void, one timing out, none confirmed
+        192.0.2.9            PTR   gone.example.com
+        192.0.2.9            PTR   slow.example.com
+        # numeric and invalid names only
+        192.0.2.10           PTR   192.0.2.10
+        192.0.2.10           PTR   bad_-.example..com
+        # CNAME'd forward name
+        192.0.2.11           PTR   alias.example.com
+        alias.example.com.   CNAME real.example.net
+        real.example.net.    A     192.0.2.11
+        # a name with an IPv4-mapped AAAA only
+        192.0.2.12           PTR   mapped.example.com
+        mapped.example.com.  AAAA  ::ffff:192.0.2.12
+        # the same name twice, and in upper case
+        192.0.2.13           PTR   Twice.Example.com.
+        192.0.2.13           PTR   twice.example.com
+        twice.example.com.   A     192.0.2.13
+        # the reverse name exists without PTR records: NODATA
+        14.2.0.192.in-addr.arpa.  TXT "no ptr here"
+        # a first name that is invalid, a second that would pass
+        192.0.2.15           PTR   192.0.2.15
+        192.0.2.15           PTR   good15.example.com
+        good15.example.com.  A     192.0.2.15
+        # two names confirmed by A; the second one's AAAA would time out
+        192.0.2.16           PTR   good16.example.com
+        192.0.2.16           PTR   half.example.com
+        good16.example.com.  A     192.0.2.16
+        half.example.com.    A     192.0.2.16
+        half.example.com.    TIMEOUT AAAA
+    "#;
+
+    fn zone() -> ZoneResolver {
+        ZONE.parse().unwrap()
+    }
+
+    fn run(client: &str, options: &IprevOptions) -> IprevOutput {
+        block(check(&zone(), ip(client), options))
+    }
+
+    fn statuses(out: &IprevOutput) -> Vec<NameStatus> {
+        out.names.iter().map(|n| n.status).collect()
+    }
+
+    #[test]
+    fn pass_v4_and_v6() {
+        let d = IprevOptions::default();
+        let out = run("192.0.2.1", &d);
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(out.confirmed_name(), Some("mail.example.com"));
+        assert_eq!(out.reverse_name(), Some("mail.example.com"));
+        assert_eq!(out.lookups[0].name, "1.2.0.192.in-addr.arpa");
+        assert_eq!(out.lookups[0].rtype, RecordType::Ptr);
+        assert_eq!(out.lookups[1].rtype, RecordType::A);
+        assert_eq!(out.lookups.len(), 2);
+
+        let out = run("2001:db8::1", &d);
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(
+            out.lookups[1].rtype,
+            RecordType::Aaaa,
+            "client family: AAAA"
+        );
+        assert_eq!(out.lookups.len(), 2);
+    }
+
+    #[test]
+    fn ipv4_mapped_client_is_checked_as_ipv4() {
+        let out = run("::ffff:192.0.2.1", &IprevOptions::default());
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(out.client, ip("192.0.2.1"));
+        assert_eq!(out.lookups[0].name, "1.2.0.192.in-addr.arpa");
+        assert_eq!(out.lookups[1].rtype, RecordType::A);
+    }
+
+    #[test]
+    fn fail_outcomes() {
+        let d = IprevOptions::default();
+        let out = run("192.0.2.2", &d);
+        assert_eq!(out.result, IprevResult::Fail, "other addresses");
+        assert_eq!(statuses(&out), [NameStatus::NotConfirmed]);
+        assert_eq!(out.confirmed_name(), None);
+        assert_eq!(out.reverse_name(), Some("other.example.com"));
+
+        let out = run("192.0.2.3", &d);
+        assert_eq!(out.result, IprevResult::Fail, "forward NXDOMAIN");
+        assert_eq!(out.lookups[1].outcome, Err(LookupError::NxDomain));
+
+        let out = run("192.0.2.4", &d);
+        assert_eq!(
+            out.result,
+            IprevResult::Fail,
+            "forward NODATA in the client family"
+        );
+        assert_eq!(out.lookups[1].outcome, Err(LookupError::NoData));
+    }
+
+    #[test]
+    fn permerror_outcomes() {
+        let d = IprevOptions::default();
+        let out = run("192.0.2.100", &d);
+        assert_eq!(out.result, IprevResult::PermError, "PTR NXDOMAIN");
+        assert!(out.names.is_empty());
+        assert_eq!(out.lookups.len(), 1);
+
+        let out = run("192.0.2.14", &d);
+        assert_eq!(out.result, IprevResult::PermError, "PTR NODATA");
+        assert_eq!(out.lookups[0].outcome, Err(LookupError::NoData));
+
+        let out = run("192.0.2.10", &d);
+        assert_eq!(out.result, IprevResult::PermError, "only unusable names");
+        assert_eq!(statuses(&out), [NameStatus::Invalid, NameStatus::Invalid]);
+        assert_eq!(out.lookups.len(), 1, "invalid names are not queried");
+        assert_eq!(out.reverse_name(), None);
+
+        let none = IprevOptions {
+            max_names: 0,
+            ..IprevOptions::default()
+        };
+        let out = run("192.0.2.1", &none);
+        assert_eq!(out.result, IprevResult::PermError);
+        assert_eq!(statuses(&out), [NameStatus::OverLimit]);
+    }
+
+    #[test]
+    fn temperror_outcomes() {
+        let d = IprevOptions::default();
+        let out = run("192.0.2.6", &d);
+        assert_eq!(out.result, IprevResult::TempError, "PTR TIMEOUT");
+        assert_eq!(out.lookups[0].outcome, Err(LookupError::Timeout));
+        assert!(out.names.is_empty());
+        assert_eq!(
+            run("192.0.2.7", &d).result,
+            IprevResult::TempError,
+            "PTR SERVFAIL"
+        );
+
+        let out = run("192.0.2.5", &d);
+        assert_eq!(out.result, IprevResult::TempError, "forward TIMEOUT");
+        assert_eq!(statuses(&out), [NameStatus::TempError]);
+
+        // One name void, the other timing out: not a failure, the second might have matched.
+        let out = run("192.0.2.9", &d);
+        assert_eq!(out.result, IprevResult::TempError);
+        assert_eq!(
+            statuses(&out),
+            [NameStatus::NotConfirmed, NameStatus::TempError]
+        );
+    }
+
+    #[test]
+    fn forward_servfail_is_temperror() {
+        let zone: ZoneResolver = "
+            192.0.2.6            PTR   broken.example.com
+            broken.example.com.  SERVFAIL
+        "
+        .parse()
+        .unwrap();
+        let out = block(check(&zone, ip("192.0.2.6"), &IprevOptions::default()));
+        assert_eq!(out.result, IprevResult::TempError);
+        assert!(matches!(
+            out.lookups[1].outcome,
+            Err(LookupError::ServerFailure(_))
+        ));
+    }
+
+    #[test]
+    fn several_names_stop_at_first_pass() {
+        let out = run("192.0.2.8", &IprevOptions::default());
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(
+            statuses(&out),
+            [
+                NameStatus::NotConfirmed,
+                NameStatus::Confirmed,
+                NameStatus::NotNeeded
+            ]
+        );
+        assert_eq!(out.confirmed_name(), Some("good8.example.com"));
+        assert_eq!(
+            out.reverse_name(),
+            Some("other.example.com"),
+            "first, unverified"
+        );
+        assert_eq!(out.lookups.len(), 3, "PTR + two A");
+    }
+
+    #[test]
+    fn pass_wins_over_temp_error_unless_asked() {
+        let mut all = IprevOptions {
+            stop_at_first_pass: false,
+            ..IprevOptions::default()
+        };
+        let out = run("192.0.2.8", &all);
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(
+            statuses(&out),
+            [
+                NameStatus::NotConfirmed,
+                NameStatus::Confirmed,
+                NameStatus::TempError
+            ]
+        );
+        all.temp_error_wins = true;
+        assert_eq!(run("192.0.2.8", &all).result, IprevResult::TempError);
+    }
+
+    #[test]
+    fn cname_forward_name() {
+        let out = run("192.0.2.11", &IprevOptions::default());
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(out.confirmed_name(), Some("alias.example.com"));
+    }
+
+    #[test]
+    fn families() {
+        let both = IprevOptions {
+            families: ForwardFamilies::Both,
+            ..IprevOptions::default()
+        };
+        // Only an IPv4-mapped AAAA record: found with both families, not with the client's.
+        assert_eq!(
+            run("192.0.2.12", &IprevOptions::default()).result,
+            IprevResult::Fail
+        );
+        let out = run("192.0.2.12", &both);
+        assert_eq!(out.result, IprevResult::Pass);
+        let types: Vec<_> = out.lookups.iter().map(|l| l.rtype).collect();
+        assert_eq!(types, [RecordType::Ptr, RecordType::A, RecordType::Aaaa]);
+        // A match in the client family needs no second lookup.
+        assert_eq!(run("192.0.2.1", &both).lookups.len(), 2);
+        // NODATA in A and an AAAA not matching: fail, after both lookups.
+        let out = run("192.0.2.4", &both);
+        assert_eq!(out.result, IprevResult::Fail);
+        assert_eq!(out.lookups.len(), 3);
+    }
+
+    #[test]
+    fn duplicate_names_are_checked_once() {
+        let out = run("192.0.2.13", &IprevOptions::default());
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(out.names.len(), 1);
+        assert_eq!(out.names[0].name, "twice.example.com");
+    }
+
+    #[test]
+    fn postfix_preset_uses_the_first_name_only() {
+        let p = IprevOptions::postfix();
+        let out = run("192.0.2.8", &p);
+        assert_eq!(
+            out.result,
+            IprevResult::Fail,
+            "only other.example.com is tried"
+        );
+        assert_eq!(
+            statuses(&out),
+            [
+                NameStatus::NotConfirmed,
+                NameStatus::OverLimit,
+                NameStatus::OverLimit
+            ]
+        );
+        // A numeric first name counts as "no name" (Postfix: PERM), even if a later one is good.
+        let out = run("192.0.2.15", &p);
+        assert_eq!(out.result, IprevResult::PermError);
+        assert_eq!(
+            run("192.0.2.15", &IprevOptions::default()).result,
+            IprevResult::Pass
+        );
+        assert_eq!(run("192.0.2.1", &p).result, IprevResult::Pass);
+    }
+
+    #[test]
+    fn exim_preset_checks_everything_and_defers() {
+        let e = IprevOptions::exim();
+        // good8 passes but slow.example.com times out: Exim defers.
+        let out = run("192.0.2.8", &e);
+        assert_eq!(out.result, IprevResult::TempError);
+        assert_eq!(
+            out.confirmed_names().collect::<Vec<_>>(),
+            ["good8.example.com"]
+        );
+        // Within one name, a match in the first family ends it: the AAAA that would time out is
+        // not asked (Exim too ignores an AAAA failure when the A lookup succeeds).
+        let out = run("192.0.2.16", &e);
+        assert_eq!(out.result, IprevResult::Pass);
+        assert_eq!(
+            statuses(&out),
+            [NameStatus::Confirmed, NameStatus::Confirmed]
+        );
+        assert_eq!(out.lookups.len(), 3);
+        assert_eq!(run("192.0.2.1", &e).result, IprevResult::Pass);
+    }
+
+    fn fifty_names() -> ZoneResolver {
+        let mut text = String::new();
+        for i in 0..50 {
+            writeln!(text, "192.0.2.50 PTR host{i}.example.com").unwrap();
+            writeln!(text, "host{i}.example.com. A 192.0.2.{i}").unwrap();
+        }
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn fifty_ptr_names_are_bounded() {
+        let zone = fifty_names();
+        let out = block(check(&zone, ip("192.0.2.50"), &IprevOptions::default()));
+        assert_eq!(out.result, IprevResult::Fail);
+        assert_eq!(zone.query_count(), 1 + DEFAULT_MAX_NAMES);
+        assert_eq!(out.lookups.len(), 1 + DEFAULT_MAX_NAMES);
+        assert_eq!(out.names.len(), 50);
+        let over = out
+            .names
+            .iter()
+            .filter(|n| n.status == NameStatus::OverLimit);
+        assert_eq!(over.count(), 40);
+
+        let zone = fifty_names();
+        let both = IprevOptions {
+            families: ForwardFamilies::Both,
+            max_names: 5,
+            ..IprevOptions::default()
+        };
+        block(check(&zone, ip("192.0.2.50"), &both));
+        assert_eq!(zone.query_count(), 1 + 5 * 2);
+
+        let zone = fifty_names();
+        block(check(&zone, ip("192.0.2.50"), &IprevOptions::postfix()));
+        assert_eq!(zone.query_count(), 2);
+    }
+
+    #[test]
+    fn reverse_only() {
+        let z = zone();
+        let rev = |client: &str| block(check_reverse(&z, ip(client)));
+        let out = rev("192.0.2.2");
+        assert_eq!(
+            out.result,
+            IprevResult::Pass,
+            "exists, even though it does not map back"
+        );
+        assert_eq!(out.names, ["other.example.com"]);
+        assert_eq!(out.reverse_name(), Some("other.example.com"));
+        assert_eq!(out.lookups.len(), 1);
+
+        assert_eq!(rev("::ffff:192.0.2.2").client, ip("192.0.2.2"));
+        assert_eq!(
+            rev("192.0.2.100").result,
+            IprevResult::PermError,
+            "NXDOMAIN"
+        );
+        assert_eq!(rev("192.0.2.14").result, IprevResult::PermError, "NODATA");
+        let out = rev("192.0.2.10");
+        assert_eq!(
+            out.result,
+            IprevResult::PermError,
+            "numeric and invalid names only"
+        );
+        assert_eq!(out.names.len(), 2);
+        assert_eq!(rev("192.0.2.15").reverse_name(), Some("good15.example.com"));
+        assert_eq!(rev("192.0.2.6").result, IprevResult::TempError, "TIMEOUT");
+        assert_eq!(rev("192.0.2.7").result, IprevResult::TempError, "SERVFAIL");
+        assert_eq!(z.query_count(), 8, "one query each");
+    }
+
+    #[test]
+    fn display_and_dyn_resolver() {
+        assert_eq!(IprevResult::Pass.to_string(), "pass");
+        assert_eq!(IprevResult::Fail.to_string(), "fail");
+        assert_eq!(IprevResult::TempError.to_string(), "temperror");
+        assert_eq!(IprevResult::PermError.to_string(), "permerror");
+        fn assert_send<T: Send>(t: T) -> T {
+            t
+        }
+        let z = zone();
+        let resolver: &dyn Resolver = &z;
+        let options = IprevOptions::default();
+        let out = block(assert_send(check(resolver, ip("192.0.2.1"), &options)));
+        assert_eq!(out.result, IprevResult::Pass);
+        let out = block(assert_send(check_reverse(resolver, ip("192.0.2.1"))));
+        assert_eq!(out.result, IprevResult::Pass);
+    }
+}
