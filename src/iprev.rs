@@ -37,6 +37,9 @@ use std::net::IpAddr;
 /// SPF `ptr` mechanism).
 pub const DEFAULT_MAX_NAMES: usize = 10;
 
+/// The PTR names the [`IprevOptions::exim`] preset considers at most (Exim itself has no limit).
+pub const EXIM_MAX_NAMES: usize = 64;
+
 /// The result of an iprev check, as RFC 8601 §2.7.3 defines it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -81,7 +84,7 @@ pub enum ForwardFamilies {
 ///
 /// | | `default()` | `postfix()` | `exim()` |
 /// |---|---|---|---|
-/// | `max_names` | 10 | 1 | unlimited |
+/// | `max_names` | 10 | 1 | 64 |
 /// | `families` | client family | client family | both |
 /// | `stop_at_first_pass` | yes | yes | no |
 /// | `temp_error_wins` | no | no | yes |
@@ -136,12 +139,12 @@ impl IprevOptions {
     }
 
     /// As Exim `host_lookup`: every PTR name, both families, every name checked, and a temporary
-    /// error on any name defers the whole check. The number of forward lookups is then bounded
-    /// only by the size of the PTR answer; prefer [`IprevOptions::default`] unless you need
-    /// Exim's verdicts.
+    /// error on any name defers the whole check. Exim has no limit on names; this preset stops at
+    /// [`EXIM_MAX_NAMES`] (64), so a hostile PTR answer of hundreds of names cannot make hundreds
+    /// of forward lookups. Prefer [`IprevOptions::default`] unless you need Exim's verdicts.
     pub fn exim() -> Self {
         IprevOptions {
-            max_names: usize::MAX,
+            max_names: EXIM_MAX_NAMES,
             families: ForwardFamilies::Both,
             stop_at_first_pass: false,
             temp_error_wins: true,
