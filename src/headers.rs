@@ -111,7 +111,7 @@ fn split_outside_quotes(value: &str) -> Vec<&str> {
 
 /// Cleans text from outside: control characters and non-ASCII become `?`, and more than
 /// [`MAX_VALUE_LEN`] bytes are cut with `...`.
-fn clean(text: &str) -> String {
+pub(crate) fn clean(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_VALUE_LEN + 3));
     for c in text.chars() {
         if out.len() >= MAX_VALUE_LEN {

@@ -11,4 +11,5 @@ pub mod iprev;
 pub mod lookup;
 pub mod name;
 pub mod relay;
+pub mod session;
 pub mod spf;
