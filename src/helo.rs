@@ -625,6 +625,19 @@ pub enum HeloResult {
     PermError,
 }
 
+impl fmt::Display for HeloResult {
+    /// `pass`, `fail`, `none`, `temperror` or `permerror`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeloResult::Pass => "pass",
+            HeloResult::Fail => "fail",
+            HeloResult::None => "none",
+            HeloResult::TempError => "temperror",
+            HeloResult::PermError => "permerror",
+        })
+    }
+}
+
 /// What a HELO lookup check found: the result, the addresses seen, and the lookups made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -1,0 +1,342 @@
+//! `check_helo`: every check a receiving MTA makes on a client, with the outcome and why.
+//!
+//! ```text
+//! cargo run --example check_helo        # demo clients on the embedded demo zone, no network needed
+//! cargo run --example check_helo -- --helo mail.example.com --ip 192.0.2.10 --mail-from a@example.com
+//! cargo run --example check_helo -- --helo mx.example.org --ip 192.0.2.1 --zone my.zone
+//! cargo run --example check_helo -- --helo mx.example.org --ip 192.0.2.1 --nameserver 127.0.0.1:5353
+//! cargo run --example check_helo -- --helo mx.example.org --ip 192.0.2.1 --system   # real DNS
+//! ```
+//!
+//! Options: `--rcpt-domain D` (relay decision for a recipient domain, default `customer.example`),
+//! `--mynetworks "LIST"` (trusted networks, default the demo's), `--relay-domains "LIST"`,
+//! `--authenticated`.
+
+use sender_identity::dns::{HickoryResolver, Resolver, ZoneResolver};
+use sender_identity::helo::HeloName;
+use sender_identity::lookup::Lookup;
+use sender_identity::relay::{DomainList, NetList, RelayPolicy};
+use sender_identity::session::{Checker, Policy, Verdict};
+use sender_identity::spf::SpfOutput;
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+const DEMO_ZONE: &str = include_str!("demo.zone");
+const DEMO_MYNETWORKS: &str = "127.0.0.0/8 [::1]/128 192.0.2.0/24";
+const DEMO_RELAY_DOMAINS: &str = "example.com";
+
+const USAGE: &str =
+    "usage: check_helo [--helo NAME --ip IP [--mail-from ADDR] [--rcpt-domain DOMAIN]
+                  [--authenticated] [--mynetworks LIST] [--relay-domains LIST]
+                  [--zone FILE | --nameserver IP:PORT | --system]]";
+
+/// One client to check.
+struct Client {
+    label: String,
+    ip: IpAddr,
+    helo: String,
+    mail_from: Option<String>,
+    rcpt_domain: String,
+    authenticated: bool,
+}
+
+enum Dns {
+    Demo,
+    Zone(String),
+    Nameserver(SocketAddr),
+    System,
+}
+
+struct Args {
+    client: Client,
+    dns: Dns,
+    mynetworks: String,
+    relay_domains: String,
+}
+
+fn parse_args(args: &[String]) -> Result<Args, String> {
+    let mut it = args.iter();
+    let (mut ip, mut helo, mut mail_from) = (None, None, None);
+    let mut rcpt_domain = "customer.example".to_string();
+    let mut authenticated = false;
+    let mut dns = Dns::Demo;
+    let mut mynetworks = DEMO_MYNETWORKS.to_string();
+    let mut relay_domains = DEMO_RELAY_DOMAINS.to_string();
+    while let Some(flag) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{flag} needs a value"))
+        };
+        match flag.as_str() {
+            "--ip" => {
+                let v = value()?;
+                ip = Some(
+                    v.parse::<IpAddr>()
+                        .map_err(|e| format!("--ip {v:?}: {e}"))?,
+                );
+            }
+            "--helo" => helo = Some(value()?),
+            "--mail-from" | "--sender" => mail_from = Some(value()?),
+            "--rcpt-domain" => rcpt_domain = value()?,
+            "--authenticated" => authenticated = true,
+            "--mynetworks" => mynetworks = value()?,
+            "--relay-domains" => relay_domains = value()?,
+            "--zone" => dns = Dns::Zone(value()?),
+            "--nameserver" => {
+                let v = value()?;
+                let addr = v
+                    .parse()
+                    .map_err(|e| format!("--nameserver {v:?}: {e} (want IP:PORT)"))?;
+                dns = Dns::Nameserver(addr);
+            }
+            "--system" => dns = Dns::System,
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    let ip = ip.ok_or("--ip is required")?;
+    let helo = helo.ok_or("--helo is required")?;
+    Ok(Args {
+        client: Client {
+            label: "the client given on the command line".into(),
+            ip,
+            helo,
+            mail_from,
+            rcpt_domain,
+            authenticated,
+        },
+        dns,
+        mynetworks,
+        relay_domains,
+    })
+}
+
+fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
+    Ok(match dns {
+        Dns::Demo => Arc::new(
+            DEMO_ZONE
+                .parse::<ZoneResolver>()
+                .map_err(|e| e.to_string())?,
+        ),
+        Dns::Zone(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            Arc::new(
+                text.parse::<ZoneResolver>()
+                    .map_err(|e| format!("{path}: {e}"))?,
+            )
+        }
+        Dns::Nameserver(addr) => Arc::new(HickoryResolver::with_nameservers(&[*addr])),
+        Dns::System => Arc::new(HickoryResolver::from_system_conf().map_err(|e| e.to_string())?),
+    })
+}
+
+fn demo_clients() -> Vec<Client> {
+    let client = |label: &str, ip: &str, helo: &str, mail_from: &str, rcpt: &str| Client {
+        label: label.to_string(),
+        ip: ip.parse().expect("demo address"),
+        helo: helo.to_string(),
+        mail_from: Some(mail_from.to_string()),
+        rcpt_domain: rcpt.to_string(),
+        authenticated: false,
+    };
+    vec![
+        client(
+            "a well-configured server",
+            "192.0.2.10",
+            "mail.example.com",
+            "alice@example.com",
+            "customer.example",
+        ),
+        client(
+            "a HELO that does not match its IP",
+            "198.51.100.20",
+            "relay.example.net",
+            "alice@example.com",
+            "example.com",
+        ),
+        client(
+            "a forged PTR",
+            "203.0.113.66",
+            "[203.0.113.66]",
+            "bob@soft.example.org",
+            "example.com",
+        ),
+        client(
+            "a client outside the relay networks",
+            "198.51.100.7",
+            "mta.bulk.example.org",
+            "news@bulk.example.org",
+            "customer.example",
+        ),
+        client(
+            "an SPF fail",
+            "203.0.113.9",
+            "friendly.example",
+            "ceo@example.com",
+            "example.com",
+        ),
+    ]
+}
+
+fn lookups(list: &[Lookup]) -> String {
+    if list.is_empty() {
+        return "no lookups".into();
+    }
+    list.iter()
+        .map(|l| l.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn verdict(v: &Verdict) -> String {
+    match &v.reply {
+        Some(reply) => format!("{:?}: {reply}", v.action),
+        None => format!("{:?}", v.action),
+    }
+}
+
+fn spf_line(out: &SpfOutput) -> String {
+    let mut line = format!(
+        "{}: {} [lookups {}/10, void {}/2]",
+        out.result, out.cause, out.dns_lookups, out.void_lookups
+    );
+    if let Some(exp) = &out.explanation {
+        line.push_str(&format!(" explanation: {exp:?}"));
+    }
+    line
+}
+
+async fn check(checker: &Checker<Arc<dyn Resolver>>, c: &Client) {
+    println!("== {} ({}, HELO {})", c.label, c.ip, c.helo);
+    let name = HeloName::parse(&c.helo);
+    let policy = checker.policy();
+    let syntax = match policy.helo_syntax.check(&c.helo) {
+        Ok(()) => format!("ok: {:?}", name.syntax()),
+        Err(rejection) => format!("refused: {:?} ({rejection})", name.syntax()),
+    };
+    println!("  HELO syntax      {syntax}");
+
+    let (mut session, connect) = checker.connect(c.ip).await;
+    let helo = session.helo(&c.helo).await;
+    let checks = session.helo_checks().expect("after helo");
+    println!(
+        "  HELO exists      {}: {}",
+        checks.exists.result,
+        lookups(&checks.exists.lookups)
+    );
+    let addrs: Vec<String> = checks
+        .confirm
+        .addresses
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    println!(
+        "  HELO confirm     {}: {} resolves to [{}]",
+        checks.confirm.result,
+        checks.name,
+        addrs.join(", ")
+    );
+    let iprev = session.iprev().expect("after connect");
+    let names: Vec<String> = iprev
+        .names
+        .iter()
+        .map(|n| format!("{} ({:?})", n.name, n.status))
+        .collect();
+    println!(
+        "  iprev            {}: PTR names [{}]; {}",
+        iprev.result,
+        names.join(", "),
+        lookups(&iprev.lookups)
+    );
+    let (decision, relay) = session.relay(&c.rcpt_domain, c.authenticated);
+    println!("  relay            {decision}");
+    println!(
+        "  SPF (HELO)       {}",
+        spf_line(session.spf_helo().expect("after helo"))
+    );
+    let mail = match &c.mail_from {
+        Some(sender) => {
+            let v = session.mail_from(sender).await;
+            let out = session.spf_mail_from().expect("after mail from");
+            println!("  SPF (MAIL FROM)  {}", spf_line(out));
+            Some(v)
+        }
+        None => None,
+    };
+    println!("  verdicts         connect {}", verdict(&connect));
+    println!("                   HELO {}", verdict(&helo));
+    if let Some(v) = &mail {
+        println!("                   MAIL FROM {}", verdict(v));
+    }
+    println!("                   RCPT {}", verdict(&relay));
+    for reason in connect
+        .reasons
+        .iter()
+        .chain(&helo.reasons)
+        .chain(mail.iter().flat_map(|v| &v.reasons))
+    {
+        println!("  why              {reason}");
+    }
+    for header in session.headers() {
+        println!("  {}", header.to_string().replace("\r\n", "\n  "));
+    }
+    println!();
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let (clients, dns, mynetworks, relay_domains) = if argv.is_empty() {
+        println!(
+            "No arguments: checking demo clients against the embedded demo zone (no network)."
+        );
+        println!("{USAGE}\n");
+        (
+            demo_clients(),
+            Dns::Demo,
+            DEMO_MYNETWORKS.to_string(),
+            DEMO_RELAY_DOMAINS.to_string(),
+        )
+    } else {
+        match parse_args(&argv) {
+            Ok(a) => (vec![a.client], a.dns, a.mynetworks, a.relay_domains),
+            Err(message) => {
+                if !message.is_empty() {
+                    eprintln!("check_helo: {message}");
+                }
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let resolver = match resolver(&dns) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("check_helo: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let relay = match (
+        NetList::parse(&mynetworks),
+        DomainList::parse(&relay_domains),
+    ) {
+        (Ok(nets), Ok(domains)) => RelayPolicy::new(nets, domains),
+        (Err(e), _) => {
+            eprintln!("check_helo: --mynetworks: {e}");
+            return ExitCode::from(2);
+        }
+        (_, Err(e)) => {
+            eprintln!("check_helo: --relay-domains: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut policy = Policy::new("mx.example.net");
+    policy.relay = relay;
+    let checker = Checker::new(resolver, policy);
+    for client in &clients {
+        check(&checker, client).await;
+    }
+    ExitCode::SUCCESS
+}
