@@ -219,8 +219,10 @@ pub struct Policy {
 impl Policy {
     /// The default policy for a receiver called `authserv_id`.
     pub fn new(authserv_id: &str) -> Self {
-        let mut spf = Config::default();
-        spf.receiver = authserv_id.to_string();
+        let spf = Config {
+            receiver: authserv_id.to_string(),
+            ..Config::default()
+        };
         Policy {
             authserv_id: authserv_id.to_string(),
             helo_syntax: HeloPolicy::default(),
