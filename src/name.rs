@@ -97,13 +97,22 @@ pub fn is_within(name: &str, parent: &str) -> bool {
 /// `( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )`.
 pub fn is_toplabel(label: &str) -> bool {
     let b = label.as_bytes();
-    if b.is_empty() || !b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-') {
+    let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
+    };
+    let (mut alpha, mut hyphen) = (false, false);
+    for &c in b {
+        match c {
+            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
+            b'0'..=b'9' => {}
+            b'-' => hyphen = true,
+            _ => return false,
+        }
     }
-    if b.contains(&b'-') {
-        b[0].is_ascii_alphanumeric() && b[b.len() - 1].is_ascii_alphanumeric()
+    if hyphen {
+        first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric()
     } else {
-        b.iter().any(|c| c.is_ascii_alphabetic())
+        alpha
     }
 }
 
@@ -119,34 +128,36 @@ pub fn is_toplabel(label: &str) -> bool {
 /// ```
 pub fn check_domain(name: &str) -> Result<(), NameError> {
     let name = strip_root(name);
-    if name.is_empty() {
+    let b = name.as_bytes();
+    if b.is_empty() {
         return Err(NameError::Empty);
     }
-    if name.len() > MAX_NAME_LEN {
+    if b.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong);
     }
-    let bytes = name.as_bytes();
-    let mut labels = 0usize;
+    // One branch-free pass for the characters, one for the labels.
+    if b.iter().fold(false, |bad, c| bad | !c.is_ascii_graphic()) {
+        return Err(NameError::BadChar);
+    }
     let mut start = 0usize;
-    let mut last = 0usize;
-    for i in 0..=bytes.len() {
-        if i == bytes.len() || bytes[i] == b'.' {
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'.' {
             match i - start {
                 0 => return Err(NameError::EmptyLabel),
                 n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
-                _ => {}
+                _ => start = i + 1,
             }
-            labels += 1;
-            last = start;
-            start = i + 1;
-        } else if !bytes[i].is_ascii_graphic() {
-            return Err(NameError::BadChar);
         }
     }
-    if labels < 2 {
+    match b.len() - start {
+        0 => return Err(NameError::EmptyLabel),
+        n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
+        _ => {}
+    }
+    if start == 0 {
         return Err(NameError::SingleLabel);
     }
-    if !is_toplabel(&name[last..]) {
+    if !is_toplabel(&name[start..]) {
         return Err(NameError::BadTopLabel);
     }
     Ok(())
@@ -162,12 +173,25 @@ pub fn check_domain(name: &str) -> Result<(), NameError> {
 /// assert!(!fits_dns(""));
 /// ```
 pub fn fits_dns(name: &str) -> bool {
-    let name = strip_root(name);
-    !name.is_empty()
-        && name.len() <= MAX_NAME_LEN
-        && name
-            .split('.')
-            .all(|l| !l.is_empty() && l.len() <= MAX_LABEL_LEN)
+    let name = strip_root(name).as_bytes();
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        return false;
+    }
+    let mut label = 0usize;
+    for &b in name {
+        if b == b'.' {
+            if label == 0 {
+                return false;
+            }
+            label = 0;
+        } else {
+            label += 1;
+            if label > MAX_LABEL_LEN {
+                return false;
+            }
+        }
+    }
+    label > 0
 }
 
 #[cfg(test)]

@@ -191,27 +191,37 @@ pub trait Resolver: Send + Sync {
     }
 }
 
+/// The boxed future every `Resolver` method returns once `async_trait` has desugared it.
+type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Forwards to the inner resolver's future as it is, without boxing it a second time (an `async fn`
+/// here would wrap the inner boxed future in another box on every lookup).
 macro_rules! forward_resolver {
     ($($ty:ty),*) => {$(
-        #[async_trait]
         impl<T: Resolver + ?Sized> Resolver for $ty {
-            async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
-                (**self).lookup_txt(name).await
+            fn lookup_txt<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, LookupResult<Vec<TxtRecord>>>
+            where 's: 'f, 'n: 'f, Self: 'f {
+                (**self).lookup_txt(name)
             }
-            async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
-                (**self).lookup_a(name).await
+            fn lookup_a<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, LookupResult<Vec<Ipv4Addr>>>
+            where 's: 'f, 'n: 'f, Self: 'f {
+                (**self).lookup_a(name)
             }
-            async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
-                (**self).lookup_aaaa(name).await
+            fn lookup_aaaa<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, LookupResult<Vec<Ipv6Addr>>>
+            where 's: 'f, 'n: 'f, Self: 'f {
+                (**self).lookup_aaaa(name)
             }
-            async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
-                (**self).lookup_mx(name).await
+            fn lookup_mx<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, LookupResult<Vec<Mx>>>
+            where 's: 'f, 'n: 'f, Self: 'f {
+                (**self).lookup_mx(name)
             }
-            async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
-                (**self).lookup_ptr(ip).await
+            fn lookup_ptr<'s, 'f>(&'s self, ip: IpAddr) -> Boxed<'f, LookupResult<Vec<String>>>
+            where 's: 'f, Self: 'f {
+                (**self).lookup_ptr(ip)
             }
-            async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
-                (**self).lookup_txt_ttl(name).await
+            fn lookup_txt_ttl<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, TxtAnswer>
+            where 's: 'f, 'n: 'f, Self: 'f {
+                (**self).lookup_txt_ttl(name)
             }
         }
     )*};

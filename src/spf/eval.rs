@@ -8,7 +8,8 @@ use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
 use crate::dns::{LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
-use crate::name::{check_domain, fits_dns, is_within, normalize, same};
+use crate::name::{check_domain, fits_dns, is_within, normalize, same, MAX_NAME_LEN};
+use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -89,9 +90,10 @@ impl<R: Resolver> Verifier<R> {
             .strip_prefix('<')
             .and_then(|m| m.strip_suffix('>'))
             .unwrap_or(mail_from);
-        let (local, domain) = match mail_from.rsplit_once('@') {
+        let at = mail_from.bytes().rposition(|b| b == b'@');
+        let (local, domain) = match at {
             _ if mail_from.is_empty() => ("", helo),
-            Some((local, domain)) => (local, domain),
+            Some(at) => (&mail_from[..at], &mail_from[at + 1..]),
             None => ("", mail_from),
         };
         self.check_host(ip, domain, local, helo, Identity::MailFrom)
@@ -253,17 +255,17 @@ struct Evaluation<'a, R: ?Sized> {
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// Evaluates `domain` and, on fail, builds the explanation.
     async fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), SpfError> {
-        let verdict = self.check_host(domain.to_string()).await?;
+        let verdict = self.check_host(domain).await?;
         let explanation = match (&verdict.result, &verdict.exp) {
-            (SpfResult::Fail, exp) => Some(self.explain(exp.as_ref()).await),
+            (SpfResult::Fail, exp) => Some(Box::pin(self.explain(exp.as_ref())).await),
             _ => None,
         };
         Ok((verdict, explanation))
     }
 
-    async fn check_host(&mut self, domain: String) -> Result<Verdict, SpfError> {
+    async fn check_host(&mut self, domain: &str) -> Result<Verdict, SpfError> {
         self.note(|| TraceEvent::CheckHost {
-            domain: domain.clone(),
+            domain: domain.to_string(),
         });
         self.depth += 1;
         let verdict = self.evaluate_record(domain).await;
@@ -271,12 +273,14 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         verdict
     }
 
-    async fn evaluate_record(&mut self, domain: String) -> Result<Verdict, SpfError> {
-        let Some(record) = self.fetch_record(&domain).await? else {
+    async fn evaluate_record(&mut self, domain: &str) -> Result<Verdict, SpfError> {
+        let Some(record) = self.fetch_record(domain).await? else {
             self.note(|| TraceEvent::NoRecord);
             return Ok(Verdict {
                 result: SpfResult::None,
-                cause: Cause::NoRecord { domain },
+                cause: Cause::NoRecord {
+                    domain: domain.to_string(),
+                },
                 exp: None,
             });
         };
@@ -284,18 +288,18 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.note(|| TraceEvent::Term {
                 term: directive.to_string(),
             });
-            let matched = self.matches(&directive.mechanism, &domain).await?;
+            let matched = self.matches(&directive.mechanism, domain).await?;
             self.note_outcome(matched);
             if matched {
                 let result = qualifier_result(directive.qualifier);
                 let exp = match result {
-                    SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.clone())),
+                    SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.to_string())),
                     _ => None,
                 };
                 return Ok(Verdict {
                     result,
                     cause: Cause::Match {
-                        domain,
+                        domain: domain.to_string(),
                         directive: Directive::clone(directive),
                     },
                     exp,
@@ -307,19 +311,23 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 term: format!("redirect={redirect}"),
             });
             self.count_dns_term()?;
-            let target = self.target(redirect, &domain).await?;
+            let target = self.target(redirect, domain).await;
             self.depth += 1;
-            let verdict = Box::pin(self.check_host(target.clone())).await;
+            let verdict = Box::pin(self.check_host(&target)).await;
             self.depth -= 1;
             let verdict = verdict?;
             if verdict.result == SpfResult::None {
-                return Err(SpfError::NoRecordAtTarget { domain: target });
+                return Err(SpfError::NoRecordAtTarget {
+                    domain: target.into_owned(),
+                });
             }
             return Ok(verdict);
         }
         Ok(Verdict {
             result: SpfResult::Neutral,
-            cause: Cause::NoMatch { domain },
+            cause: Cause::NoMatch {
+                domain: domain.to_string(),
+            },
             exp: None,
         })
     }
@@ -447,17 +455,17 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 IpAddr::V4(_) => false,
             }),
             Mechanism::A { domain: spec, cidr } => {
-                let target = self.optional_target(spec.as_ref(), domain).await?;
+                let target = self.optional_target(spec.as_ref(), domain).await;
                 self.has_address(&target, *cidr, true).await
             }
             Mechanism::Mx { domain: spec, cidr } => {
-                let target = self.optional_target(spec.as_ref(), domain).await?;
+                let target = self.optional_target(spec.as_ref(), domain).await;
                 let result = lookup!(self.lookup_mx(&target), "MX");
                 let mut mxs = self.answers(&target, result)?;
                 mxs.retain(|mx| !mx.exchange.is_empty() && mx.exchange != ".");
                 if mxs.len() > self.config.max_mx_names {
                     return Err(SpfError::TooManyMxNames {
-                        domain: target,
+                        domain: target.into_owned(),
                         limit: self.config.max_mx_names,
                     });
                 }
@@ -471,24 +479,26 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 Ok(false)
             }
             Mechanism::Ptr(spec) => {
-                let target = self.optional_target(spec.as_ref(), domain).await?;
-                let names = self.validated_names().await;
+                let target = self.optional_target(spec.as_ref(), domain).await;
+                let names = Box::pin(self.validated_names()).await;
                 Ok(names.iter().any(|n| is_within(n, &target)))
             }
             Mechanism::Exists(spec) => {
-                let target = self.target(spec, domain).await?;
+                let target = self.target(spec, domain).await;
                 let result = lookup!(self.lookup_a(&target), "A");
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
-                let target = self.target(spec, domain).await?;
+                let target = self.target(spec, domain).await;
                 self.depth += 1;
-                let verdict = Box::pin(self.check_host(target.clone())).await;
+                let verdict = Box::pin(self.check_host(&target)).await;
                 self.depth -= 1;
                 let verdict = verdict?;
                 match verdict.result {
                     SpfResult::Pass => Ok(true),
-                    SpfResult::None => Err(SpfError::NoRecordAtTarget { domain: target }),
+                    SpfResult::None => Err(SpfError::NoRecordAtTarget {
+                        domain: target.into_owned(),
+                    }),
                     _ => Ok(false),
                 }
             }
@@ -574,7 +584,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     /// `%{p}` for `domain`: a validated name equal to it, else one below it, else any (RFC 7208 §7.3).
     async fn validated_name_for(&mut self, domain: &str) -> Option<String> {
-        let names = self.validated_names().await;
+        let names = Box::pin(self.validated_names()).await;
         names
             .iter()
             .find(|n| same(n, domain))
@@ -616,20 +626,27 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
     }
 
-    async fn optional_target(
+    /// The target of an `a`, `mx` or `ptr`: its domain-spec expanded, or the current domain.
+    async fn optional_target<'s>(
         &mut self,
-        spec: Option<&DomainSpec>,
-        domain: &str,
-    ) -> Result<String, SpfError> {
+        spec: Option<&'s DomainSpec>,
+        domain: &'s str,
+    ) -> Cow<'s, str> {
         match spec {
             Some(spec) => self.target(spec, domain).await,
-            None => Ok(domain.to_string()),
+            None => Cow::Borrowed(domain),
         }
     }
 
-    /// Expands a domain-spec into the name to query, truncated to 253 bytes. Names are not checked
-    /// further: a name that cannot be queried is answered NXDOMAIN by [`Self::lookup`].
-    async fn target(&mut self, spec: &DomainSpec, domain: &str) -> Result<String, SpfError> {
+    /// Expands a domain-spec into the name to query, truncated to 253 bytes (borrowed when the spec
+    /// is a plain name). Names are not checked further: a name that cannot be queried is answered
+    /// NXDOMAIN without a query (see `lookup!`).
+    async fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Cow<'s, str> {
+        if let Some(name) = spec.as_literal() {
+            if name.len() <= MAX_NAME_LEN && !name.ends_with('.') {
+                return Cow::Borrowed(name);
+            }
+        }
         let p = match spec.uses(MacroLetter::ValidatedName) {
             true => self.validated_name_for(domain).await,
             false => None,
@@ -637,7 +654,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         self.prepare_sender(spec);
         let mut name = String::new();
         spec.expand_name(&self.context(spec, domain, p.as_deref()), &mut name);
-        Ok(name)
+        Cow::Owned(name)
     }
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
@@ -660,7 +677,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
-        let target = self.target(spec, domain).await.ok()?;
+        let target = self.target(spec, domain).await;
         let txts = lookup!(self.lookup_txt(&target), "TXT").ok()?;
         let [txt] = txts.as_slice() else { return None };
         let text = String::from_utf8(txt.joined()).ok()?;

@@ -62,6 +62,7 @@ impl MacroString {
     /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
     pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
         out.clear();
+        out.reserve(64);
         self.expand(ctx, out);
         truncate_name(out);
     }
@@ -89,8 +90,20 @@ pub(crate) fn truncate_name(name: &mut String) {
 
 impl Macro {
     fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        let mut value = String::new();
-        let text: &str = match self.letter {
+        let mut buf = Ascii::default();
+        let text = self.value(ctx, &mut buf);
+        if self.url_escape {
+            let mut transformed = String::with_capacity(text.len());
+            self.transform_into(text, &mut transformed);
+            url_escape(&transformed, out);
+        } else {
+            self.transform_into(text, out);
+        }
+    }
+
+    /// The macro letter's value; formatted values (addresses, the time) go into `buf`.
+    fn value<'c>(&self, ctx: &MacroContext<'c>, buf: &'c mut Ascii) -> &'c str {
+        match self.letter {
             MacroLetter::Sender => ctx.sender,
             MacroLetter::LocalPart => ctx.local_part,
             MacroLetter::SenderDomain => ctx.sender_domain,
@@ -103,70 +116,117 @@ impl Macro {
                 IpAddr::V6(_) => "ip6",
             },
             MacroLetter::Ip => {
-                dotted_ip(ctx.ip, &mut value);
-                &value
+                dotted_ip(ctx.ip, buf);
+                buf.as_str()
             }
             MacroLetter::ClientIp => {
-                let _ = write!(value, "{}", ctx.ip);
-                &value
+                match ctx.ip {
+                    IpAddr::V4(v4) => dotted_quad(v4, buf),
+                    IpAddr::V6(v6) => {
+                        let _ = write!(buf, "{v6}");
+                    }
+                }
+                buf.as_str()
             }
             MacroLetter::Timestamp => {
-                let _ = write!(value, "{}", ctx.timestamp);
-                &value
+                let _ = write!(buf, "{}", ctx.timestamp);
+                buf.as_str()
             }
-        };
-        let plain = self.keep.is_none() && !self.reverse && self.delimiters.is_default();
-        if plain && !self.url_escape {
-            out.push_str(text);
-            return;
-        }
-        let transformed;
-        let text = if plain {
-            text
-        } else {
-            transformed = self.transform(text);
-            &transformed
-        };
-        if self.url_escape {
-            url_escape(text, out);
-        } else {
-            out.push_str(text);
         }
     }
 
-    /// Splits on the delimiters, reverses, keeps the right-hand parts and joins with `.`.
-    fn transform(&self, text: &str) -> String {
-        let mut parts: Vec<&str> = text.split(|c| self.delimiters.contains(c)).collect();
-        if self.reverse {
-            parts.reverse();
+    /// Writes `text` split on the delimiters, reversed, cut to the right-hand parts and joined with
+    /// `.` (RFC 7208 §7.3), without collecting the parts.
+    fn transform_into(&self, text: &str, out: &mut String) {
+        if self.keep.is_none() && !self.reverse && self.delimiters.is_default() {
+            out.push_str(text);
+            return;
         }
-        if let Some(keep) = self.keep {
-            let keep = keep as usize;
-            if keep < parts.len() {
-                parts.drain(..parts.len() - keep);
+        let delims = self.delimiters;
+        let is_delim = move |c: char| delims.contains(c);
+        let parts = 1 + text.chars().filter(|&c| is_delim(c)).count();
+        let keep = self.keep.map_or(parts, |k| (k as usize).min(parts));
+        let mut first = true;
+        let mut push = |part: &str| {
+            if !first {
+                out.push('.');
             }
+            first = false;
+            out.push_str(part);
+        };
+        if self.reverse {
+            // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first.
+            text.rsplit(is_delim).skip(parts - keep).for_each(&mut push);
+        } else {
+            text.split(is_delim).skip(parts - keep).for_each(&mut push);
         }
-        parts.join(".")
+    }
+}
+
+/// A small stack buffer for formatted macro values (the longest is an IPv6 `%{i}`, 63 bytes).
+#[derive(Debug)]
+struct Ascii {
+    bytes: [u8; 72],
+    len: usize,
+}
+
+impl Default for Ascii {
+    fn default() -> Self {
+        Ascii {
+            bytes: [0; 72],
+            len: 0,
+        }
+    }
+}
+
+impl Ascii {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for Ascii {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dest = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dest.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
     }
 }
 
 /// `%{i}`: dotted-decimal for IPv4, dot-separated nibbles for IPv6 (RFC 7208 §7.3).
-fn dotted_ip(ip: IpAddr, out: &mut String) {
+fn dotted_ip(ip: IpAddr, out: &mut impl std::fmt::Write) {
     match ip {
-        IpAddr::V4(v4) => {
-            let _ = write!(out, "{v4}");
-        }
+        IpAddr::V4(v4) => dotted_quad(v4, out),
         IpAddr::V6(v6) => {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             for (i, b) in v6.octets().iter().enumerate() {
                 if i > 0 {
-                    out.push('.');
+                    let _ = out.write_char('.');
                 }
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push('.');
-                out.push(HEX[(b & 0xf) as usize] as char);
+                let _ = out.write_char(char::from(HEX[(b >> 4) as usize]));
+                let _ = out.write_char('.');
+                let _ = out.write_char(char::from(HEX[(b & 0xf) as usize]));
             }
         }
+    }
+}
+
+/// An IPv4 address in dotted-decimal form, without the formatting machinery (this runs for every
+/// `%{i}` and every default explanation).
+fn dotted_quad(ip: std::net::Ipv4Addr, out: &mut impl std::fmt::Write) {
+    for (i, octet) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            let _ = out.write_char('.');
+        }
+        if octet >= 100 {
+            let _ = out.write_char(char::from(b'0' + octet / 100));
+        }
+        if octet >= 10 {
+            let _ = out.write_char(char::from(b'0' + octet / 10 % 10));
+        }
+        let _ = out.write_char(char::from(b'0' + octet % 10));
     }
 }
 
