@@ -733,6 +733,8 @@ mod tests {
             "v=spf1 ip4:192.0.2.1/0 ip6:::ffff:1.2.3.4 ptr:%{p}.x.com ~include:_spf.example.com",
             "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} exp=%{d}.%%%_.com ?all x-foo=%{i}",
             "v=spf1 a//64 mx/0 redirect=_spf.%{o}",
+            // A domain-spec ending in `%-` stays valid: `%20` is written back as `%-`.
+            "v=spf1 exists:%{d}%- a:b.%%20.com include:x.%{i}%%20%_%-",
         ] {
             let r: Record = text.parse().unwrap();
             let again: Record = r.to_string().parse().unwrap();

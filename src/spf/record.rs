@@ -572,17 +572,26 @@ impl fmt::Display for Modifier {
 }
 
 impl fmt::Display for MacroString {
-    /// Writes the string in macro syntax: `%` as `%%`, space as `%_`.
+    /// Writes the string in macro syntax: `%20` as `%-`, other `%` as `%%`, space as `%_`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => {
-                    for c in s.chars() {
+                    let mut rest = s;
+                    while let Some(c) = rest.chars().next() {
+                        // `%20` is written `%-` (what it was parsed from, or equal to it): that keeps
+                        // a domain-spec ending in it a macro-expand, so the text parses again.
+                        if let Some(after) = rest.strip_prefix("%20") {
+                            f.write_str("%-")?;
+                            rest = after;
+                            continue;
+                        }
                         match c {
                             '%' => f.write_str("%%")?,
                             ' ' => f.write_str("%_")?,
                             c => f.write_char(c)?,
                         }
+                        rest = &rest[c.len_utf8()..];
                     }
                 }
                 MacroPart::Macro(m) => m.fmt(f)?,
