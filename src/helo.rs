@@ -7,8 +7,11 @@
 //! |---|---|---|
 //! | what is the argument? | [`HeloName::parse`] gives a [`HeloSyntax`] and flags | none |
 //! | would this engine accept it? | [`HeloPolicy::check`] | none |
-//! | does the name exist (A, AAAA or MX)? | [`exists`], as Postfix `reject_unknown_helo_hostname` | at most 3 queries |
-//! | does it lead to the client's address? | [`confirm`], as Exim `verify = helo` | at most 1 query |
+//! | does the name exist (A, AAAA or MX)? | [`exists`], as Postfix `reject_unknown_helo_hostname` | at most 3 lookups |
+//! | does it lead to the client's address? | [`confirm`], as Exim `verify = helo` | at most 1 lookup |
+//!
+//! (A lookup is one resolver call; a resolver following a CNAME to a name without the type asked
+//! for may send a second query for it.)
 //!
 //! RFC 5321 §4.1.4: a server "MUST NOT refuse to accept a message" because the HELO does not match
 //! the client; the result of [`confirm`] is for logging, scoring and headers.

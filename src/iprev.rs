@@ -5,8 +5,9 @@
 //! Postfix `reject_unknown_reverse_client_hostname` does; its name is **not** verified and must not
 //! be trusted for policy.
 //!
-//! Work is bounded: one PTR query, then at most [`IprevOptions::max_names`] names, each with one
-//! forward query per address family checked.
+//! Work is bounded: one PTR lookup, then at most [`IprevOptions::max_names`] names, each with one
+//! forward lookup per address family checked (a resolver following CNAMEs may add a query per
+//! lookup).
 //!
 //! ```
 //! use sender_identity::dns::ZoneResolver;
