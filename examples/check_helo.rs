@@ -12,17 +12,20 @@
 //! `--mynetworks "LIST"` (trusted networks, default the demo's), `--relay-domains "LIST"`,
 //! `--authenticated`.
 
-use sender_identity::dns::{HickoryResolver, Resolver, ZoneResolver};
+#[path = "support/mod.rs"]
+mod support;
+use support::Dns;
+
+use sender_identity::dns::Resolver;
 use sender_identity::helo::HeloName;
 use sender_identity::lookup::Lookup;
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Checker, Policy, Verdict};
 use sender_identity::spf::SpfOutput;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-const DEMO_ZONE: &str = include_str!("demo.zone");
 const DEMO_MYNETWORKS: &str = "127.0.0.0/8 [::1]/128 192.0.2.0/24";
 const DEMO_RELAY_DOMAINS: &str = "example.com";
 
@@ -39,13 +42,6 @@ struct Client {
     mail_from: Option<String>,
     rcpt_domain: String,
     authenticated: bool,
-}
-
-enum Dns {
-    Demo,
-    Zone(String),
-    Nameserver(SocketAddr),
-    System,
 }
 
 struct Args {
@@ -83,17 +79,11 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--authenticated" => authenticated = true,
             "--mynetworks" => mynetworks = value()?,
             "--relay-domains" => relay_domains = value()?,
-            "--zone" => dns = Dns::Zone(value()?),
-            "--nameserver" => {
-                let v = value()?;
-                let addr = v
-                    .parse()
-                    .map_err(|e| format!("--nameserver {v:?}: {e} (want IP:PORT)"))?;
-                dns = Dns::Nameserver(addr);
-            }
-            "--system" => dns = Dns::System,
             "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+            other => match Dns::from_flag(other, value) {
+                Some(choice) => dns = choice?,
+                None => return Err(format!("unknown argument {other:?}")),
+            },
         }
     }
     let ip = ip.ok_or("--ip is required")?;
@@ -110,25 +100,6 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
         dns,
         mynetworks,
         relay_domains,
-    })
-}
-
-fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
-    Ok(match dns {
-        Dns::Demo => Arc::new(
-            DEMO_ZONE
-                .parse::<ZoneResolver>()
-                .map_err(|e| e.to_string())?,
-        ),
-        Dns::Zone(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-            Arc::new(
-                text.parse::<ZoneResolver>()
-                    .map_err(|e| format!("{path}: {e}"))?,
-            )
-        }
-        Dns::Nameserver(addr) => Arc::new(HickoryResolver::with_nameservers(&[*addr])),
-        Dns::System => Arc::new(HickoryResolver::from_system_conf().map_err(|e| e.to_string())?),
     })
 }
 
@@ -311,7 +282,7 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let resolver = match resolver(&dns) {
+    let resolver = match dns.resolver() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("check_helo: {e}");

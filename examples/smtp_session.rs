@@ -4,11 +4,13 @@
 //! server built on `sender_identity::session` would send, and the header fields it would add to the
 //! message. `cargo run --example smtp_session`.
 
+#[path = "support/mod.rs"]
+#[allow(dead_code)]
+mod support;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Action, Checker, Policy, Verdict};
-
-const DEMO_ZONE: &str = include_str!("demo.zone");
+use support::DEMO_ZONE;
 
 /// The SMTP reply for a verdict at a stage that succeeded so far.
 fn reply(verdict: &Verdict, ok: &str) -> String {

@@ -11,13 +11,15 @@
 //! Without `--sender` (or with an empty one) the HELO identity is checked. Without `--zone`,
 //! `--nameserver` or `--system`, the embedded demo zone (`examples/demo.zone`) answers.
 
-use sender_identity::dns::{HickoryResolver, Resolver, ZoneResolver};
+#[path = "support/mod.rs"]
+mod support;
+use support::Dns;
+
+use sender_identity::dns::Resolver;
 use sender_identity::spf::{Config, SpfOutput, Verifier};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
-
-const DEMO_ZONE: &str = include_str!("demo.zone");
 
 const USAGE: &str =
     "usage: spfquery [--trace] [--ip IP --helo NAME [--sender ADDR] [--receiver NAME]
@@ -34,13 +36,6 @@ struct Query {
     sender: String,
     receiver: Option<String>,
     dns: Dns,
-}
-
-enum Dns {
-    Demo,
-    Zone(String),
-    Nameserver(SocketAddr),
-    System,
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -65,17 +60,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "--helo" => helo = Some(value()?),
             "--sender" | "--mail-from" => sender = value()?,
             "--receiver" => receiver = Some(value()?),
-            "--zone" => dns = Dns::Zone(value()?),
-            "--nameserver" => {
-                let v = value()?;
-                dns = Dns::Nameserver(
-                    v.parse()
-                        .map_err(|e| format!("--nameserver {v}: {e} (want IP:PORT)"))?,
-                );
-            }
-            "--system" => dns = Dns::System,
             "-h" | "--help" => return Err(String::new()),
-            other => return Err(format!("unknown argument {other:?}")),
+            other => match Dns::from_flag(other, value) {
+                Some(choice) => dns = choice?,
+                None => return Err(format!("unknown argument {other:?}")),
+            },
         }
     }
     if !any {
@@ -92,25 +81,6 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             receiver,
             dns,
         }),
-    })
-}
-
-fn resolver(dns: &Dns) -> Result<Arc<dyn Resolver>, String> {
-    Ok(match dns {
-        Dns::Demo => Arc::new(
-            DEMO_ZONE
-                .parse::<ZoneResolver>()
-                .map_err(|e| e.to_string())?,
-        ),
-        Dns::Zone(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
-            Arc::new(
-                text.parse::<ZoneResolver>()
-                    .map_err(|e| format!("{path}: {e}"))?,
-            )
-        }
-        Dns::Nameserver(addr) => Arc::new(HickoryResolver::with_nameservers(&[*addr])),
-        Dns::System => Arc::new(HickoryResolver::from_system_conf().map_err(|e| e.to_string())?),
     })
 }
 
@@ -159,7 +129,7 @@ async fn main() -> ExitCode {
         }
     };
     let dns = args.query.as_ref().map_or(&Dns::Demo, |q| &q.dns);
-    let resolver = match resolver(dns) {
+    let resolver = match dns.resolver() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("spfquery: {e}");
