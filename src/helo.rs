@@ -655,7 +655,7 @@ pub struct HeloOutcome {
 }
 
 impl HeloOutcome {
-    fn new(result: HeloResult, addresses: Vec<IpAddr>, lookups: Vec<Lookup>) -> Self {
+    pub(crate) fn new(result: HeloResult, addresses: Vec<IpAddr>, lookups: Vec<Lookup>) -> Self {
         HeloOutcome {
             result,
             addresses,

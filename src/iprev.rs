@@ -199,6 +199,16 @@ pub struct IprevOutput {
 }
 
 impl IprevOutput {
+    /// The output of a check that ran out of time: temperror, nothing learnt.
+    pub(crate) fn timed_out(client: IpAddr) -> Self {
+        IprevOutput {
+            result: IprevResult::TempError,
+            client,
+            names: Vec::new(),
+            lookups: Vec::new(),
+        }
+    }
+
     /// The first verified name (Postfix `client_name`, Exim `$sender_host_name`), on pass.
     pub fn confirmed_name(&self) -> Option<&str> {
         self.confirmed_names().next()

@@ -37,6 +37,7 @@
 //! # });
 //! ```
 
+use crate::deadline::within;
 use crate::dns::Resolver;
 use crate::headers::{self, AuthenticationResults, Header, MethodResult, ReceivedSpf};
 use crate::helo::{self, HeloName, HeloOutcome, HeloPolicy, HeloResult};
@@ -49,6 +50,7 @@ use std::net::IpAddr;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Duration;
 
 /// What to do with the client at a stage, from the mildest to the most severe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -214,6 +216,10 @@ pub struct Policy {
     pub relay: RelayPolicy,
     /// The SPF evaluation settings (`receiver` is set from `authserv_id`).
     pub spf: Config,
+    /// The longest a stage's DNS work may take (the iprev check at connect; the HELO existence and
+    /// confirmation lookups); running out gives temperror for the unfinished checks. SPF has its
+    /// own limit, [`Config::timeout`]. Default 20 s.
+    pub timeout: Duration,
 }
 
 impl Policy {
@@ -237,6 +243,7 @@ impl Policy {
             iprev: IprevOptions::default(),
             relay: RelayPolicy::default(),
             spf,
+            timeout: Duration::from_secs(20),
         }
     }
 }
@@ -287,7 +294,11 @@ impl<R: Resolver> Checker<R> {
     /// verdict for the connection stage.
     pub async fn connect(&self, client: IpAddr) -> (Session<R>, Verdict) {
         let client = crate::ip::canonical(client);
-        let iprev = iprev::check(self.resolver(), client, &self.inner.policy.iprev).await;
+        let policy = &self.inner.policy;
+        let check = iprev::check(self.resolver(), client, &policy.iprev);
+        let iprev = within(Some(policy.timeout), check)
+            .await
+            .unwrap_or_else(|| IprevOutput::timed_out(client));
         let mut session = Session {
             checker: self.clone(),
             client,
@@ -409,12 +420,18 @@ impl<R: Resolver> Session<R> {
                 ),
             );
         }
+        let limit = Some(policy.timeout);
+        let timed_out = || HeloOutcome::new(HeloResult::TempError, Vec::new(), Vec::new());
         let (exists, confirm, spf) = join3(
-            helo::exists(resolver, &name),
-            helo::confirm(resolver, &name, self.client),
+            within(limit, helo::exists(resolver, &name)),
+            within(limit, helo::confirm(resolver, &name, self.client)),
             checker.inner.spf.check_helo(self.client, arg),
         )
         .await;
+        let (exists, confirm) = (
+            exists.unwrap_or_else(timed_out),
+            confirm.unwrap_or_else(timed_out),
+        );
         let shown = headers::clean(arg);
         match exists.result {
             HeloResult::Fail => verdict.add(

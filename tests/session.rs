@@ -218,3 +218,46 @@ async fn helo_stage_lookups_run_concurrently() {
         "existence, confirmation and SPF overlap"
     );
 }
+
+/// A resolver that never answers.
+struct Hang;
+
+#[async_trait]
+impl Resolver for Hang {
+    async fn lookup_txt(&self, _: &str) -> LookupResult<Vec<TxtRecord>> {
+        std::future::pending().await
+    }
+    async fn lookup_a(&self, _: &str) -> LookupResult<Vec<Ipv4Addr>> {
+        std::future::pending().await
+    }
+    async fn lookup_aaaa(&self, _: &str) -> LookupResult<Vec<Ipv6Addr>> {
+        std::future::pending().await
+    }
+    async fn lookup_mx(&self, _: &str) -> LookupResult<Vec<Mx>> {
+        std::future::pending().await
+    }
+    async fn lookup_ptr(&self, _: IpAddr) -> LookupResult<Vec<String>> {
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn every_stage_ends_at_its_time_limit_with_temperror() {
+    use sender_identity::helo::HeloResult;
+    use sender_identity::iprev::IprevResult;
+    use sender_identity::spf::SpfResult;
+    let mut policy = Policy::new("mx.example.net");
+    policy.timeout = Duration::from_millis(50);
+    policy.spf.timeout = Some(Duration::from_millis(50));
+    let checker = Checker::new(Hang, policy);
+    let (mut s, _) = checker.connect(ip("192.0.2.10")).await;
+    assert_eq!(s.iprev().unwrap().result, IprevResult::TempError);
+    let v = s.helo("mail.example.com").await;
+    let checks = s.helo_checks().unwrap();
+    assert_eq!(checks.exists.result, HeloResult::TempError);
+    assert_eq!(checks.confirm.result, HeloResult::TempError);
+    assert_eq!(s.spf_helo().unwrap().result, SpfResult::Temperror);
+    assert_eq!(v.action, Action::Defer, "SPF temperror defers by default");
+    let v = s.mail_from("a@example.com").await;
+    assert_eq!(v.reply.unwrap().code, 451);
+}
