@@ -108,7 +108,9 @@ async fn main() -> ExitCode {
         }
     };
     if check_only {
-        println!("configuration OK: {config:#?}");
+        use std::io::Write as _;
+        // A closed stdout (e.g. `| head`) is not an error worth a panic.
+        let _ = writeln!(std::io::stdout(), "configuration OK: {config:#?}");
         return ExitCode::SUCCESS;
     }
     let resolver = match build_resolver(&config) {
