@@ -423,16 +423,23 @@ async fn ptr_with_fifty_names_checks_ten() {
     let out = check(&server, "192.0.2.1", "a@example.com").await;
     assert_eq!(out.result, SpfResult::Pass, "{out:?}");
     assert_eq!(out.dns_lookups, 1);
-    let a_queries: Vec<String> = server
+    // Ten address lookups, each of a different PTR name (a UDP re-send would not count).
+    let mut a_names: Vec<String> = server
         .queries()
         .into_iter()
         .filter(|q| q.qtype == QueryType::A)
         .map(|q| q.name)
         .collect();
-    assert_eq!(a_queries.len(), 10, "{a_queries:?}");
-    assert!(a_queries
+    a_names.dedup();
+    assert_eq!(a_names.len(), 10, "{a_names:?}");
+    assert!(a_names
         .iter()
         .all(|n| n.starts_with("host") && n.ends_with(".example.com")));
+    let a_lookups: usize = a_names
+        .iter()
+        .map(|n| server.lookup_count(n, QueryType::A))
+        .sum();
+    assert_eq!(a_lookups, 10);
     assert_eq!(
         server.lookup_count("1.2.0.192.in-addr.arpa", QueryType::PTR),
         1
@@ -540,12 +547,13 @@ async fn long_macro_expansion_is_truncated_to_253() {
     .await;
     let out = check(&server, "192.0.2.1", &format!("{local}@example.com")).await;
     assert_eq!(out.result, SpfResult::Pass, "{out:?}");
-    let sent: Vec<String> = server
+    let mut sent: Vec<String> = server
         .queries()
         .into_iter()
         .filter(|q| q.qtype == QueryType::A)
         .map(|q| q.name)
         .collect();
+    sent.dedup();
     assert_eq!(sent, vec![expected.to_string()]);
     assert!(sent[0].len() <= 253);
     assert_eq!(server.lookups(), 2);
