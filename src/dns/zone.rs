@@ -54,6 +54,8 @@ pub enum Fault {
     Timeout,
     /// The server fails ([`LookupError::ServerFailure`]).
     ServerFailure,
+    /// The server refuses the query (REFUSED; a [`LookupError::ServerFailure`] too).
+    Refused,
 }
 
 impl Fault {
@@ -61,6 +63,7 @@ impl Fault {
         match self {
             Fault::Timeout => LookupError::Timeout,
             Fault::ServerFailure => LookupError::ServerFailure("SERVFAIL (simulated)".into()),
+            Fault::Refused => LookupError::ServerFailure("REFUSED (simulated)".into()),
         }
     }
 }
@@ -108,8 +111,8 @@ pub enum ZoneRecord {
     Ptr(String),
     /// A CNAME record: the target name.
     Cname(String),
-    /// A `TIMEOUT` or `SERVFAIL` line: queries of that type (or, for `None`, of every type the name
-    /// has no records of) fail this way.
+    /// A `TIMEOUT`, `SERVFAIL` or `REFUSED` line: queries of that type (or, for `None`, of every
+    /// type the name has no records of) fail this way.
     Fault(Option<RecordType>, Fault),
 }
 
@@ -212,11 +215,11 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
             ZoneRecord::Ptr(normalize(&target).into_owned())
         }
         "CNAME" => ZoneRecord::Cname(normalize(&one(&rest, "name")?).into_owned()),
-        "TIMEOUT" | "SERVFAIL" => {
-            let fault = if rtype.eq_ignore_ascii_case("TIMEOUT") {
-                Fault::Timeout
-            } else {
-                Fault::ServerFailure
+        "TIMEOUT" | "SERVFAIL" | "REFUSED" => {
+            let fault = match rtype.to_ascii_uppercase().as_str() {
+                "TIMEOUT" => Fault::Timeout,
+                "SERVFAIL" => Fault::ServerFailure,
+                _ => Fault::Refused,
             };
             let t = match rest.as_slice() {
                 [] => None,
@@ -249,7 +252,7 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
 /// | `TXT` (or `SPF`) | one or more character-strings: `"quoted"` (with `\"`, `\\` and `\DDD` escapes) or bare words; `TXT` with no data is a record of zero strings |
 /// | `PTR` | a name; the owner may be written as an IP address instead of its `in-addr.arpa` name |
 /// | `CNAME` | a name |
-/// | `TIMEOUT`, `SERVFAIL` | optional type: that type at NAME times out / fails; without one, every type NAME has no records for |
+/// | `TIMEOUT`, `SERVFAIL`, `REFUSED` | optional type: that type at NAME times out / fails / is refused; without one, every type NAME has no records for |
 ///
 /// [`parse_zone`] parses this format into typed [`ZoneRecord`]s; [`ZoneResolver::add_record`] adds
 /// one.
@@ -592,6 +595,7 @@ mod tests {
         slow.example.com  A  192.0.2.9
         down.example.com  SERVFAIL
         down.example.com  A  192.0.2.8
+        closed.example.com REFUSED MX
     "#;
 
     #[test]
@@ -658,6 +662,14 @@ mod tests {
                 z.lookup_a("loop1.example.com").await,
                 Err(LookupError::ServerFailure(_))
             ));
+            match z.lookup_mx("closed.example.com").await {
+                Err(LookupError::ServerFailure(msg)) => assert!(msg.contains("REFUSED"), "{msg}"),
+                other => panic!("expected REFUSED, got {other:?}"),
+            }
+            assert_eq!(
+                z.lookup_a("closed.example.com").await,
+                Err(LookupError::NoData)
+            );
             assert!(z.query_count() >= 9);
         });
     }

@@ -4,13 +4,15 @@
 //! - UDP and TCP on the same random port; answers too large for the client's UDP buffer are
 //!   truncated (TC), so the client retries over TCP.
 //! - `TIMEOUT` lines: the server never answers those queries (they are dropped, but counted).
-//! - `SERVFAIL` lines: the server answers SERVFAIL.
+//! - `SERVFAIL` lines: the server answers SERVFAIL; `REFUSED` lines: REFUSED.
 //! - CNAMEs are chased inside the zone, as an authoritative server does: the answer holds the chain
 //!   and the records of its end (NXDOMAIN if the end does not exist). A fault met along the chain
 //!   applies to the whole answer; a chain longer than 8 (or a loop) answers SERVFAIL.
 //! - Every query is counted (per name and type, per transport, and in total) and logged, so tests
 //!   can assert how many queries an evaluation made; [`TestDnsServer::wait_for_queries`] waits for a
-//!   count without sleeping.
+//!   count without sleeping. The log keeps each query's message ID, so
+//!   [`TestDnsServer::lookups`] can count lookups rather than datagrams: a re-send over UDP (hickory
+//!   re-sends after ~333 ms) and the TCP query after a truncated answer count once.
 //! - Character-strings longer than 255 bytes (which the zone text allows) are served split into
 //!   255-byte strings, as a provisioning tool would.
 //!
@@ -65,6 +67,8 @@ pub enum Transport {
 /// One query the server received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryLog {
+    /// The message ID.
+    pub id: u16,
     /// The name asked, lower-case, without the trailing dot.
     pub name: String,
     /// The type asked.
@@ -163,6 +167,7 @@ impl State {
 fn fault_outcome(fault: Fault) -> Outcome {
     match fault {
         Fault::Timeout => Outcome::Drop,
+        Fault::Refused => Outcome::Answer(ResponseCode::Refused, Vec::new()),
         // Fault::ServerFailure, and anything added later.
         _ => Outcome::Answer(ResponseCode::ServFail, Vec::new()),
     }
@@ -267,6 +272,7 @@ impl RequestHandler for Handler {
         let name = normalize(&query.original().name().to_ascii()).into_owned();
         let qtype = query.query_type();
         self.state.record_query(QueryLog {
+            id: request.metadata.id,
             name: name.clone(),
             qtype,
             transport: match request.protocol() {
@@ -408,6 +414,33 @@ impl TestDnsServer {
         self.state.counts.lock().unwrap().log.clone()
     }
 
+    /// How many lookups arrived: each query counted once however many times it was sent. A re-send
+    /// over UDP keeps its message ID, so queries are counted once per (ID, name, type); the TCP
+    /// query that follows a truncated UDP answer has a new ID, so a TCP query counts only when no
+    /// earlier UDP query of the same name and type is left to pair it with.
+    pub fn lookups(&self) -> usize {
+        lookups_in(&self.state.counts.lock().unwrap().log)
+    }
+
+    /// As [`lookups`](Self::lookups), for one name and type.
+    pub fn lookup_count(&self, name: &str, qtype: QueryType) -> usize {
+        let name = normalize(name).to_ascii_lowercase();
+        let counts = self.state.counts.lock().unwrap();
+        let log: Vec<QueryLog> = counts
+            .log
+            .iter()
+            .filter(|q| q.name == name && q.qtype == qtype)
+            .cloned()
+            .collect();
+        lookups_in(&log)
+    }
+
+    /// Forgets the query log and the per-name counts (freeing their memory); the total keeps
+    /// counting.
+    pub fn reset_counts(&self) {
+        *self.state.counts.lock().unwrap() = Counts::default();
+    }
+
     /// Waits until at least `n` queries have arrived in all.
     pub async fn wait_for_queries(&self, n: usize) {
         let mut total = self.total.clone();
@@ -416,6 +449,29 @@ impl TestDnsServer {
             .await
             .expect("the server state outlives its handle");
     }
+}
+
+/// The lookups of a query log (see [`TestDnsServer::lookups`]).
+fn lookups_in(log: &[QueryLog]) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    let mut unpaired_udp: HashMap<(&str, QueryType), usize> = HashMap::new();
+    let mut lookups = 0;
+    for q in log {
+        let key = (q.name.as_str(), q.qtype);
+        match q.transport {
+            Transport::Udp => {
+                if seen.insert((q.id, key)) {
+                    lookups += 1;
+                    *unpaired_udp.entry(key).or_default() += 1;
+                }
+            }
+            Transport::Tcp => match unpaired_udp.get_mut(&key) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => lookups += 1,
+            },
+        }
+    }
+    lookups
 }
 
 impl Drop for TestDnsServer {

@@ -1,0 +1,33 @@
+//! The SPF record parser on any bytes.
+//!
+//! Invariants:
+//! - parsing never panics, whatever the bytes (the evaluator parses TXT bytes as UTF-8 first, as
+//!   here);
+//! - a record that parses starts with `v=spf1` ([`is_spf1`]);
+//! - `Display` of a parsed record parses again, to the same AST, and printing is a fixed point
+//!   (printing the re-parsed record gives the same text).
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sender_identity::spf::{is_spf1, ParseErrorKind, Record};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(record) = text.parse::<Record>() else {
+        return;
+    };
+    assert!(is_spf1(data), "parsed without v=spf1: {text:?}");
+    let shown = record.to_string();
+    let again: Record = match shown.parse() {
+        Ok(r) => r,
+        // KNOWN BUG (tests/fuzz_regressions.rs, `display_of_trailing_percent_dash_reparses`): a
+        // domain-spec ending in `%-` prints as `%%20`, which no longer ends in a macro-expand and
+        // is rejected. Skipped here so the target can look for other bugs; remove once fixed.
+        Err(e) if e.kind == ParseErrorKind::BadDomainSpec && text.contains("%-") => return,
+        Err(e) => panic!("Display output does not parse: {text:?} -> {shown:?}: {e}"),
+    };
+    assert_eq!(again, record, "{text:?} -> {shown:?}");
+    assert_eq!(again.to_string(), shown, "{text:?}");
+});
