@@ -6,7 +6,8 @@
 //! - All 1,000 are in flight at once (a barrier holds each until all have started).
 //! - The server receives no more lookups than RFC 7208's limits allow for 1,000 evaluations (see
 //!   `tests/dns_faults.rs` for the per-evaluation bound).
-//! - Memory returns to its baseline: a counting global allocator tracks the bytes allocated and
+//! - Memory returns to its baseline: an instrumented global allocator (`stats_alloc`) tracks the
+//!   bytes allocated and
 //!   not yet freed. A first round of 1,000 is the warm-up (it fills whatever pools and tables keep
 //!   their high-water size); the live bytes after a second round must be within [`TOLERANCE`]
 //!   (16 KiB) of those after the first, so a leak of 17 bytes or more per evaluation fails the
@@ -20,66 +21,23 @@ mod common;
 use common::dns_server::TestDnsServer;
 use sender_identity::dns::HickoryResolver;
 use sender_identity::spf::{Config, SpfOutput, SpfResult, Verifier};
-use std::alloc::{GlobalAlloc, Layout, System};
+use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+use std::alloc::System;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicIsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Barrier;
 
-/// The system allocator, counting the bytes currently allocated.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-fn live_bytes() -> isize {
-    LIVE.load(Ordering::SeqCst)
-}
-
-// SAFETY: every method forwards its arguments unchanged to `System`, which implements
-// `GlobalAlloc` correctly, and returns what `System` returned; the only addition is an atomic
-// counter update, which neither allocates nor touches the memory. This is the only `unsafe` in the
-// test suite, needed because a `#[global_allocator]` must implement the unsafe `GlobalAlloc`
-// trait; the library itself stays `#![forbid(unsafe_code)]`.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, passed on as is.
-        let ptr = unsafe { System.alloc(layout) };
-        if !ptr.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        }
-        ptr
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: as for `alloc`.
-        let ptr = unsafe { System.alloc_zeroed(layout) };
-        if !ptr.is_null() {
-            LIVE.fetch_add(layout.size() as isize, Ordering::SeqCst);
-        }
-        ptr
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: the caller guarantees `ptr` came from this allocator (so from `System`) with
-        // `layout`.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size() as isize, Ordering::SeqCst);
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s contract for `new_size`.
-        let new = unsafe { System.realloc(ptr, layout, new_size) };
-        if !new.is_null() {
-            LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::SeqCst);
-        }
-        new
-    }
-}
-
+/// The system allocator, instrumented (the same safe wrapper `tests/allocations.rs` uses).
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+/// The bytes currently allocated.
+fn live_bytes() -> isize {
+    let stats = GLOBAL.stats();
+    stats.bytes_allocated as isize - stats.bytes_deallocated as isize
+}
 
 const EVALUATIONS: usize = 1_000;
 /// How far the live bytes after the measured round may be from the baseline.
