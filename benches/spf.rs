@@ -4,15 +4,17 @@
 //! `cargo bench --bench spf`. Compare figures within one run: absolute numbers drift between runs on
 //! a shared machine.
 
+#[path = "scenarios.rs"]
+mod scenarios;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use scenarios::{SCENARIOS, ZONE};
 use sender_identity::dns::ZoneResolver;
-use sender_identity::spf::{Record, RecordCache, SpfResult, Verifier};
+use sender_identity::spf::{Record, RecordCache, Verifier};
 use std::hint::black_box;
 use std::net::IpAddr;
 use std::sync::Arc;
 
 const RECORDS: &str = include_str!("records.txt");
-const ZONE: &str = include_str!("scenarios.zone");
 
 fn parse(c: &mut Criterion) {
     let records: Vec<&str> = RECORDS.lines().filter(|l| !l.is_empty()).collect();
@@ -31,45 +33,6 @@ fn parse(c: &mut Criterion) {
     });
     group.finish();
 }
-
-/// (name, client, HELO, sender, expected result)
-const SCENARIOS: &[(&str, &str, &str, &str, SpfResult)] = &[
-    (
-        "first-ip4",
-        "192.0.2.1",
-        "mx.first.example",
-        "user@first.example",
-        SpfResult::Pass,
-    ),
-    (
-        "include-3-deep",
-        "203.0.113.5",
-        "mx.deep.example",
-        "user@deep.example",
-        SpfResult::Pass,
-    ),
-    (
-        "fail-whole-tree",
-        "198.18.0.1",
-        "mx.tree.example",
-        "user@tree.example",
-        SpfResult::Fail,
-    ),
-    (
-        "macro-exists",
-        "192.0.2.77",
-        "mta.macro.example",
-        "first.last@macro.example",
-        SpfResult::Pass,
-    ),
-    (
-        "helo-a",
-        "192.0.2.25",
-        "mail.helo.example",
-        "",
-        SpfResult::Pass,
-    ),
-];
 
 fn evaluate(c: &mut Criterion) {
     let zone: ZoneResolver = ZONE.parse().expect("bench zone");

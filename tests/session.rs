@@ -1,6 +1,8 @@
 //! The per-connection API: verdicts and replies per stage and policy, headers, relay, concurrency.
 
+mod common;
 use async_trait::async_trait;
+use common::resolvers::Hang;
 use sender_identity::dns::{LookupResult, Mx, Resolver, TxtRecord, ZoneResolver};
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Action, Checker, Policy, SpfActions};
@@ -217,28 +219,6 @@ async fn helo_stage_lookups_run_concurrently() {
         slow.max_in_flight.load(Ordering::SeqCst) >= 3,
         "existence, confirmation and SPF overlap"
     );
-}
-
-/// A resolver that never answers.
-struct Hang;
-
-#[async_trait]
-impl Resolver for Hang {
-    async fn lookup_txt(&self, _: &str) -> LookupResult<Vec<TxtRecord>> {
-        std::future::pending().await
-    }
-    async fn lookup_a(&self, _: &str) -> LookupResult<Vec<Ipv4Addr>> {
-        std::future::pending().await
-    }
-    async fn lookup_aaaa(&self, _: &str) -> LookupResult<Vec<Ipv6Addr>> {
-        std::future::pending().await
-    }
-    async fn lookup_mx(&self, _: &str) -> LookupResult<Vec<Mx>> {
-        std::future::pending().await
-    }
-    async fn lookup_ptr(&self, _: IpAddr) -> LookupResult<Vec<String>> {
-        std::future::pending().await
-    }
 }
 
 #[tokio::test]

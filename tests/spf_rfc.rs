@@ -1,10 +1,11 @@
 //! SPF evaluation, mechanism by mechanism, modifier by modifier and macro by macro, written from the
 //! text of RFC 7208 and run against the in-memory zone.
 
-use async_trait::async_trait;
-use sender_identity::dns::{LookupResult, Mx, Resolver, TxtRecord, ZoneResolver};
+mod common;
+use common::resolvers::Hang;
+use sender_identity::dns::{Resolver, ZoneResolver};
 use sender_identity::spf::{Cause, Config, Identity, SpfError, SpfOutput, SpfResult, Verifier};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -509,28 +510,6 @@ async fn long_names_are_truncated() {
         result_for(&z, "192.0.2.1", &format!("{local}@example.com")).await,
         SpfResult::Pass
     );
-}
-
-/// A resolver that never answers.
-struct Hang;
-
-#[async_trait]
-impl Resolver for Hang {
-    async fn lookup_txt(&self, _: &str) -> LookupResult<Vec<TxtRecord>> {
-        std::future::pending().await
-    }
-    async fn lookup_a(&self, _: &str) -> LookupResult<Vec<Ipv4Addr>> {
-        std::future::pending().await
-    }
-    async fn lookup_aaaa(&self, _: &str) -> LookupResult<Vec<Ipv6Addr>> {
-        std::future::pending().await
-    }
-    async fn lookup_mx(&self, _: &str) -> LookupResult<Vec<Mx>> {
-        std::future::pending().await
-    }
-    async fn lookup_ptr(&self, _: IpAddr) -> LookupResult<Vec<String>> {
-        std::future::pending().await
-    }
 }
 
 // §4.6.4 / §11.1: the overall time limit ends evaluation with temperror.

@@ -3,3 +3,4 @@
 #![allow(dead_code)]
 
 pub mod dns_server;
+pub mod resolvers;
