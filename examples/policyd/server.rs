@@ -964,6 +964,21 @@ impl<R: Resolver + 'static> Policyd<R> {
         answer
     }
 
+    /// Serves an accepted connection on its own task, holding a connection permit while it runs;
+    /// returns its number, or `None` when over the connection limit (see [`Self::admit`]).
+    fn spawn<S>(self: &Arc<Self>, stream: S) -> Option<u64>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (conn, permit) = self.admit()?;
+        let server = Arc::clone(self);
+        tokio::spawn(async move {
+            server.handle(stream, conn).await;
+            drop(permit);
+        });
+        Some(conn)
+    }
+
     fn admit(&self) -> Option<(u64, tokio::sync::OwnedSemaphorePermit)> {
         let conn = self.connections.fetch_add(1, Ordering::Relaxed) + 1;
         match Arc::clone(&self.limit).try_acquire_owned() {
@@ -987,15 +1002,9 @@ impl<R: Resolver + 'static> Policyd<R> {
         loop {
             match listener.accept().await {
                 Ok((stream, peer)) => {
-                    let Some((conn, permit)) = self.admit() else {
-                        continue;
-                    };
-                    self.log(2, conn, format_args!("connection from {peer}"));
-                    let server = Arc::clone(&self);
-                    tokio::spawn(async move {
-                        server.handle(stream, conn).await;
-                        drop(permit);
-                    });
+                    if let Some(conn) = self.spawn(stream) {
+                        self.log(2, conn, format_args!("connection from {peer}"));
+                    }
                 }
                 Err(e) => {
                     eprintln!("policyd: accept error: {e}");
@@ -1011,14 +1020,7 @@ impl<R: Resolver + 'static> Policyd<R> {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
-                    let Some((conn, permit)) = self.admit() else {
-                        continue;
-                    };
-                    let server = Arc::clone(&self);
-                    tokio::spawn(async move {
-                        server.handle(stream, conn).await;
-                        drop(permit);
-                    });
+                    self.spawn(stream);
                 }
                 Err(e) => {
                     eprintln!("policyd: accept error: {e}");
