@@ -112,13 +112,13 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
     ) -> LookupResult<Vec<IpAddr>> {
         match family {
             Family::V4 => {
-                let r = self.resolver.lookup_a(name).await;
-                let r = r.map(|v| v.into_iter().map(IpAddr::V4).collect());
+                let r = crate::dns::addresses_v4(self.resolver, name).await;
+                let r = r.map(|v| v.iter().copied().map(IpAddr::V4).collect());
                 self.record(name, RecordType::A, r)
             }
             Family::V6 => {
-                let r = self.resolver.lookup_aaaa(name).await;
-                let r = r.map(|v| v.into_iter().map(IpAddr::V6).collect());
+                let r = crate::dns::addresses_v6(self.resolver, name).await;
+                let r = r.map(|v| v.iter().copied().map(IpAddr::V6).collect());
                 self.record(name, RecordType::Aaaa, r)
             }
         }
@@ -126,8 +126,8 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
 
     /// The MX records of `name`.
     pub(crate) async fn mx(&mut self, name: &str) -> LookupResult<Vec<Mx>> {
-        let r = self.resolver.lookup_mx(name).await;
-        self.record(name, RecordType::Mx, r)
+        let r = crate::dns::mail_exchangers(self.resolver, name).await;
+        self.record(name, RecordType::Mx, r.map(std::borrow::Cow::into_owned))
     }
 
     /// The PTR names of `ip`.

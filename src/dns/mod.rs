@@ -27,6 +27,7 @@ pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
 pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
 
 use async_trait::async_trait;
+use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,6 +156,15 @@ pub struct Mx {
 /// [`LookupError::NoData`] or [`LookupError::NxDomain`] rather than an empty list, but callers treat an
 /// empty list as NODATA too.
 ///
+/// # Answers held in memory
+/// An `async` method costs a boxed future per call (that is how `async_trait` keeps the trait object
+/// safe). A resolver that already holds an answer in memory (an in-memory zone such as
+/// [`ZoneResolver`], a cache in front of DNS) can also implement the `*_now` methods
+/// ([`Resolver::lookup_a_now`], [`Resolver::lookup_aaaa_now`], [`Resolver::lookup_mx_now`]): the
+/// checks ask them first and only await the `async` method when they return `None`, so an answer
+/// from memory costs neither a future nor, when borrowed, a copy. Both paths must give the same
+/// answers. The defaults return `None`.
+///
 /// ```
 /// use std::sync::Arc;
 /// use sender_identity::dns::{Resolver, ZoneResolver};
@@ -189,6 +199,59 @@ pub trait Resolver: Send + Sync {
             ttl: None,
         }
     }
+
+    /// The IPv4 addresses of `name` when the resolver holds the answer in memory: given at once,
+    /// borrowed if it can be, without creating a future. `None` (the default) when it would have to
+    /// ask; the caller then awaits [`Resolver::lookup_a`]. See [answers held in
+    /// memory](Resolver#answers-held-in-memory).
+    fn lookup_a_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv4Addr]>>> {
+        let _ = name;
+        None
+    }
+    /// The IPv6 addresses of `name` when held in memory; see [`Resolver::lookup_a_now`].
+    fn lookup_aaaa_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv6Addr]>>> {
+        let _ = name;
+        None
+    }
+    /// The MX records of `name` when held in memory; see [`Resolver::lookup_a_now`].
+    fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
+        let _ = name;
+        None
+    }
+}
+
+/// The IPv4 addresses of `name`: from memory when `resolver` has them ([`Resolver::lookup_a_now`]),
+/// otherwise by awaiting [`Resolver::lookup_a`]. The one way the checks ask for A records.
+pub(crate) async fn addresses_v4<'r, R: Resolver + ?Sized>(
+    resolver: &'r R,
+    name: &str,
+) -> LookupResult<Cow<'r, [Ipv4Addr]>> {
+    match resolver.lookup_a_now(name) {
+        Some(answer) => answer,
+        None => resolver.lookup_a(name).await.map(Cow::Owned),
+    }
+}
+
+/// The IPv6 addresses of `name`, as [`addresses_v4`] gives IPv4 ones.
+pub(crate) async fn addresses_v6<'r, R: Resolver + ?Sized>(
+    resolver: &'r R,
+    name: &str,
+) -> LookupResult<Cow<'r, [Ipv6Addr]>> {
+    match resolver.lookup_aaaa_now(name) {
+        Some(answer) => answer,
+        None => resolver.lookup_aaaa(name).await.map(Cow::Owned),
+    }
+}
+
+/// The MX records of `name`, as [`addresses_v4`] gives addresses.
+pub(crate) async fn mail_exchangers<'r, R: Resolver + ?Sized>(
+    resolver: &'r R,
+    name: &str,
+) -> LookupResult<Cow<'r, [Mx]>> {
+    match resolver.lookup_mx_now(name) {
+        Some(answer) => answer,
+        None => resolver.lookup_mx(name).await.map(Cow::Owned),
+    }
 }
 
 /// The boxed future every `Resolver` method returns once `async_trait` has desugared it.
@@ -222,6 +285,15 @@ macro_rules! forward_resolver {
             fn lookup_txt_ttl<'s, 'n, 'f>(&'s self, name: &'n str) -> Boxed<'f, TxtAnswer>
             where 's: 'f, 'n: 'f, Self: 'f {
                 (**self).lookup_txt_ttl(name)
+            }
+            fn lookup_a_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv4Addr]>>> {
+                (**self).lookup_a_now(name)
+            }
+            fn lookup_aaaa_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv6Addr]>>> {
+                (**self).lookup_aaaa_now(name)
+            }
+            fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
+                (**self).lookup_mx_now(name)
             }
         }
     )*};

@@ -3,6 +3,7 @@
 use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::name::normalize;
 use async_trait::async_trait;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -414,17 +415,18 @@ impl ZoneResolver {
         Err(LookupError::ServerFailure("CNAME chain too long".into()))
     }
 
-    fn lookup<T: Clone>(
+    /// The records of `rtype` at `name`, borrowed from the zone.
+    fn lookup<T>(
         &self,
         name: &str,
         rtype: RecordType,
         pick: fn(&Node) -> &Vec<T>,
-    ) -> LookupResult<Vec<T>> {
+    ) -> LookupResult<&[T]> {
         let records = pick(self.resolve(name, rtype)?);
         if records.is_empty() {
             Err(LookupError::NoData)
         } else {
-            Ok(records.clone())
+            Ok(records)
         }
     }
 }
@@ -527,18 +529,41 @@ impl fmt::Display for RecordType {
 impl Resolver for ZoneResolver {
     async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
         self.lookup(name, RecordType::Txt, |n| &n.txt)
+            .map(<[_]>::to_vec)
     }
     async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
         self.lookup(name, RecordType::A, |n| &n.a)
+            .map(<[_]>::to_vec)
     }
     async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
         self.lookup(name, RecordType::Aaaa, |n| &n.aaaa)
+            .map(<[_]>::to_vec)
     }
     async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
         self.lookup(name, RecordType::Mx, |n| &n.mx)
+            .map(<[_]>::to_vec)
     }
     async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
         self.lookup(&reverse_name(ip), RecordType::Ptr, |n| &n.ptr)
+            .map(<[_]>::to_vec)
+    }
+    fn lookup_a_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv4Addr]>>> {
+        Some(
+            self.lookup(name, RecordType::A, |n| &n.a)
+                .map(Cow::Borrowed),
+        )
+    }
+    fn lookup_aaaa_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv6Addr]>>> {
+        Some(
+            self.lookup(name, RecordType::Aaaa, |n| &n.aaaa)
+                .map(Cow::Borrowed),
+        )
+    }
+    fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
+        Some(
+            self.lookup(name, RecordType::Mx, |n| &n.mx)
+                .map(Cow::Borrowed),
+        )
     }
 }
 

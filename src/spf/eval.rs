@@ -3,11 +3,11 @@
 use super::cache::{Fetched, RecordCache};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
-use super::record::{Directive, DualCidr, MacroLetter, MacroString, Mechanism, Qualifier, Record};
+use super::record::{DualCidr, MacroLetter, MacroString, Mechanism, Qualifier, Record, Term};
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
-use crate::dns::{LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
+use crate::dns::{self, LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
 use crate::name::{check_domain, fits_dns, is_within, normalize, same, MAX_NAME_LEN};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -157,7 +157,9 @@ impl<R: Resolver> Verifier<R> {
                     .await
                     .unwrap_or(Err(SpfError::Timeout));
                 match evaluated {
-                    Ok((verdict, explanation)) => (verdict.result, explanation, verdict.cause),
+                    Ok((verdict, explanation)) => {
+                        (verdict.result, explanation, verdict.into_cause(domain))
+                    }
                     Err(e) => (e.result(), None, Cause::Error(e)),
                 }
             }
@@ -196,21 +198,68 @@ impl<R: Resolver> Verifier<R> {
     }
 }
 
-/// The result of evaluating one record (never temperror/permerror: those are `Err`).
+/// The result of evaluating one record (never temperror/permerror: those are `Err`). Cheap to make:
+/// an `include:` only needs the result, so the public [`Cause`] is built once, for the final verdict.
 struct Verdict {
     result: SpfResult,
-    cause: Cause,
-    /// On fail: the `exp=` of the record that failed, and that record's domain.
-    exp: Option<(DomainSpec, String)>,
+    why: Why,
+    /// The domain of the record that decided, when it is not the one `check_host` was called with
+    /// (the target of a `redirect=`).
+    domain: Option<String>,
 }
 
-/// `self.resolver.$method(name)`, answered NXDOMAIN without a query when `name` cannot be sent
-/// ([`fits_dns`]): macros can build such names, and RFC 7208 gives them no result of their own.
+enum Why {
+    /// `record.terms()[term]` matched.
+    Match { record: Arc<Record>, term: usize },
+    /// Nothing matched, and there was no `redirect=`.
+    NoMatch,
+    /// There was no record.
+    NoRecord,
+}
+
+impl Verdict {
+    fn new(result: SpfResult, why: Why) -> Self {
+        Verdict {
+            result,
+            why,
+            domain: None,
+        }
+    }
+
+    /// The `exp=` of the record that matched, for a fail.
+    fn exp(&self) -> Option<&DomainSpec> {
+        match &self.why {
+            Why::Match { record, .. } if self.result == SpfResult::Fail => record.exp(),
+            _ => None,
+        }
+    }
+
+    /// The public cause; `domain` is the one `check_host` was called with.
+    fn into_cause(self, domain: &str) -> Cause {
+        let domain = self.domain.unwrap_or_else(|| domain.to_string());
+        match self.why {
+            Why::Match { record, term } => match &record.terms()[term] {
+                Term::Directive(directive) => Cause::Match {
+                    domain,
+                    directive: directive.clone(),
+                },
+                Term::Modifier(_) => Cause::NoMatch { domain },
+            },
+            Why::NoMatch => Cause::NoMatch { domain },
+            Why::NoRecord => Cause::NoRecord { domain },
+        }
+    }
+}
+
+/// `$query(self.resolver, name)` (one of the `crate::dns` lookup functions), answered NXDOMAIN without
+/// a query when `name` cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives
+/// them no result of their own.
 macro_rules! lookup {
-    ($self:ident . $method:ident ($name:expr), $rtype:literal) => {{
+    ($self:ident, $query:path, $name:expr, $rtype:literal) => {{
         let name: &str = $name;
+        let resolver = $self.resolver;
         let result = if fits_dns(name) {
-            $self.resolver.$method(name).await
+            $query(resolver, name).await
         } else {
             Err(LookupError::NxDomain)
         };
@@ -226,6 +275,11 @@ macro_rules! lookup {
         }
         result
     }};
+}
+
+/// The TXT records of `name` (for `exp=`, which the record cache does not hold).
+async fn texts<R: Resolver + ?Sized>(resolver: &R, name: &str) -> LookupResult<Vec<TxtRecord>> {
+    resolver.lookup_txt(name).await
 }
 
 /// The state of one evaluation: inputs, counters and memoised PTR validation.
@@ -256,8 +310,11 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// Evaluates `domain` and, on fail, builds the explanation.
     async fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), SpfError> {
         let verdict = self.check_host(domain).await?;
-        let explanation = match (&verdict.result, &verdict.exp) {
-            (SpfResult::Fail, exp) => Some(Box::pin(self.explain(exp.as_ref())).await),
+        let explanation = match verdict.result {
+            SpfResult::Fail => {
+                let exp_domain = verdict.domain.as_deref().unwrap_or(domain);
+                Some(Box::pin(self.explain(verdict.exp(), exp_domain)).await)
+            }
             _ => None,
         };
         Ok((verdict, explanation))
@@ -276,15 +333,12 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     async fn evaluate_record(&mut self, domain: &str) -> Result<Verdict, SpfError> {
         let Some(record) = self.fetch_record(domain).await? else {
             self.note(|| TraceEvent::NoRecord);
-            return Ok(Verdict {
-                result: SpfResult::None,
-                cause: Cause::NoRecord {
-                    domain: domain.to_string(),
-                },
-                exp: None,
-            });
+            return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
         };
-        for directive in record.directives() {
+        for (term, directive) in record.terms().iter().enumerate() {
+            let Term::Directive(directive) = directive else {
+                continue;
+            };
             self.note(|| TraceEvent::Term {
                 term: directive.to_string(),
             });
@@ -292,18 +346,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.note_outcome(matched);
             if matched {
                 let result = qualifier_result(directive.qualifier);
-                let exp = match result {
-                    SpfResult::Fail => record.exp().map(|e| (e.clone(), domain.to_string())),
-                    _ => None,
-                };
-                return Ok(Verdict {
-                    result,
-                    cause: Cause::Match {
-                        domain: domain.to_string(),
-                        directive: Directive::clone(directive),
-                    },
-                    exp,
-                });
+                return Ok(Verdict::new(result, Why::Match { record, term }));
             }
         }
         if let Some(redirect) = record.redirect() {
@@ -315,21 +358,18 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.depth += 1;
             let verdict = Box::pin(self.check_host(&target)).await;
             self.depth -= 1;
-            let verdict = verdict?;
+            let mut verdict = verdict?;
             if verdict.result == SpfResult::None {
                 return Err(SpfError::NoRecordAtTarget {
                     domain: target.into_owned(),
                 });
             }
+            if verdict.domain.is_none() {
+                verdict.domain = Some(target.into_owned());
+            }
             return Ok(verdict);
         }
-        Ok(Verdict {
-            result: SpfResult::Neutral,
-            cause: Cause::NoMatch {
-                domain: domain.to_string(),
-            },
-            exp: None,
-        })
+        Ok(Verdict::new(SpfResult::Neutral, Why::NoMatch))
     }
 
     /// Records a trace event (the closure only runs when tracing).
@@ -411,7 +451,11 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// Sorts a lookup result into answers, a void answer (counted) or an error.
-    fn answers<T>(&mut self, name: &str, result: LookupResult<Vec<T>>) -> Result<Vec<T>, SpfError> {
+    fn answers<'r, T: Clone>(
+        &mut self,
+        name: &str,
+        result: LookupResult<Cow<'r, [T]>>,
+    ) -> Result<Cow<'r, [T]>, SpfError> {
         match result {
             Ok(v) if !v.is_empty() => Ok(v),
             Ok(_) => self.void(),
@@ -420,14 +464,14 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
     }
 
-    fn void<T>(&mut self) -> Result<Vec<T>, SpfError> {
+    fn void<'r, T: Clone>(&mut self) -> Result<Cow<'r, [T]>, SpfError> {
         self.void_lookups += 1;
         if self.void_lookups > self.config.max_void_lookups {
             return Err(SpfError::TooManyVoidLookups {
                 limit: self.config.max_void_lookups,
             });
         }
-        Ok(Vec::new())
+        Ok(Cow::Borrowed(&[]))
     }
 
     async fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, SpfError> {
@@ -460,17 +504,31 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             Mechanism::Mx { domain: spec, cidr } => {
                 let target = self.optional_target(spec.as_ref(), domain).await;
-                let result = lookup!(self.lookup_mx(&target), "MX");
-                let mut mxs = self.answers(&target, result)?;
-                mxs.retain(|mx| !mx.exchange.is_empty() && mx.exchange != ".");
-                if mxs.len() > self.config.max_mx_names {
+                let result = lookup!(self, dns::mail_exchangers, &target, "MX");
+                let mxs = self.answers(&target, result)?;
+                let hosts = || {
+                    mxs.iter()
+                        .enumerate()
+                        .filter(|(_, mx)| !mx.exchange.is_empty() && mx.exchange != ".")
+                };
+                let count = hosts().count();
+                if count > self.config.max_mx_names {
                     return Err(SpfError::TooManyMxNames {
                         domain: target.into_owned(),
                         limit: self.config.max_mx_names,
                     });
                 }
-                mxs.sort_by_key(|mx| mx.preference);
-                for mx in &mxs {
+                // In preference order (ties in the order served), without sorting a copy: there
+                // are at most `max_mx_names` hosts.
+                let mut previous: Option<(u16, usize)> = None;
+                for _ in 0..count {
+                    let Some((i, mx)) = hosts()
+                        .filter(|(i, mx)| previous.is_none_or(|p| (mx.preference, *i) > p))
+                        .min_by_key(|(i, mx)| (mx.preference, *i))
+                    else {
+                        break;
+                    };
+                    previous = Some((mx.preference, i));
                     let count_void = self.config.count_mx_address_voids;
                     if self.has_address(&mx.exchange, *cidr, count_void).await? {
                         return Ok(true);
@@ -485,7 +543,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             Mechanism::Exists(spec) => {
                 let target = self.target(spec, domain).await;
-                let result = lookup!(self.lookup_a(&target), "A");
+                let result = lookup!(self, dns::addresses_v4, &target, "A");
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
@@ -515,7 +573,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     ) -> Result<bool, SpfError> {
         match self.ip {
             IpAddr::V4(ip) => {
-                let result = lookup!(self.lookup_a(name), "A");
+                let result = lookup!(self, dns::addresses_v4, name, "A");
                 let prefix = cidr.v4.unwrap_or(32);
                 let addrs = self.addresses(name, result, count_void)?;
                 Ok(addrs
@@ -523,7 +581,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix)))
             }
             IpAddr::V6(ip) => {
-                let result = lookup!(self.lookup_aaaa(name), "AAAA");
+                let result = lookup!(self, dns::addresses_v6, name, "AAAA");
                 let prefix = cidr.v6.unwrap_or(128);
                 let addrs = self.addresses(name, result, count_void)?;
                 Ok(addrs
@@ -533,14 +591,14 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
     }
 
-    fn addresses<T>(
+    fn addresses<'r, T: Clone>(
         &mut self,
         name: &str,
-        result: LookupResult<Vec<T>>,
+        result: LookupResult<Cow<'r, [T]>>,
         count_void: bool,
-    ) -> Result<Vec<T>, SpfError> {
+    ) -> Result<Cow<'r, [T]>, SpfError> {
         match result {
-            Err(e) if e.is_void() && !count_void => Ok(Vec::new()),
+            Err(e) if e.is_void() && !count_void => Ok(Cow::Borrowed(&[])),
             result => self.answers(name, result),
         }
     }
@@ -565,12 +623,10 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 for name in names.iter().take(self.config.max_ptr_names) {
                     let name = normalize(name);
                     let found = match self.ip {
-                        IpAddr::V4(ip) => {
-                            lookup!(self.lookup_a(&name), "A").is_ok_and(|v| v.contains(&ip))
-                        }
-                        IpAddr::V6(ip) => {
-                            lookup!(self.lookup_aaaa(&name), "AAAA").is_ok_and(|v| v.contains(&ip))
-                        }
+                        IpAddr::V4(ip) => lookup!(self, dns::addresses_v4, &name, "A")
+                            .is_ok_and(|v| v.contains(&ip)),
+                        IpAddr::V6(ip) => lookup!(self, dns::addresses_v6, &name, "AAAA")
+                            .is_ok_and(|v| v.contains(&ip)),
                     };
                     if found {
                         validated.push(name.into_owned());
@@ -659,8 +715,8 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
     /// otherwise the configured default.
-    async fn explain(&mut self, exp: Option<&(DomainSpec, String)>) -> String {
-        if let Some((spec, domain)) = exp {
+    async fn explain(&mut self, exp: Option<&DomainSpec>, domain: &str) -> String {
+        if let Some(spec) = exp {
             if let Some(text) = self.fetch_explanation(spec, domain).await {
                 return text;
             }
@@ -678,7 +734,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
         let target = self.target(spec, domain).await;
-        let txts = lookup!(self.lookup_txt(&target), "TXT").ok()?;
+        let txts = lookup!(self, texts, &target, "TXT").ok()?;
         let [txt] = txts.as_slice() else { return None };
         let text = String::from_utf8(txt.joined()).ok()?;
         if !text.is_ascii() {

@@ -205,7 +205,7 @@ fn join<T>(items: &[T], each: impl Fn(&T, &mut String)) -> String {
     out
 }
 
-impl Summary for Vec<Ipv4Addr> {
+impl Summary for [Ipv4Addr] {
     fn summary(&self) -> String {
         join(self, |a, out| {
             let _ = write!(out, "{a}");
@@ -213,7 +213,7 @@ impl Summary for Vec<Ipv4Addr> {
     }
 }
 
-impl Summary for Vec<Ipv6Addr> {
+impl Summary for [Ipv6Addr] {
     fn summary(&self) -> String {
         join(self, |a, out| {
             let _ = write!(out, "{a}");
@@ -221,7 +221,7 @@ impl Summary for Vec<Ipv6Addr> {
     }
 }
 
-impl Summary for Vec<Mx> {
+impl Summary for [Mx] {
     fn summary(&self) -> String {
         join(self, |mx, out| {
             let _ = write!(out, "{} {}", mx.preference, mx.exchange);
@@ -229,13 +229,13 @@ impl Summary for Vec<Mx> {
     }
 }
 
-impl Summary for Vec<String> {
+impl Summary for [String] {
     fn summary(&self) -> String {
         self.join(", ")
     }
 }
 
-impl Summary for Vec<TxtRecord> {
+impl Summary for [TxtRecord] {
     fn summary(&self) -> String {
         join(self, |txt, out| {
             let _ = write!(out, "{:?}", String::from_utf8_lossy(&txt.joined()));
@@ -243,10 +243,10 @@ impl Summary for Vec<TxtRecord> {
     }
 }
 
-impl<T: Summary> Summary for LookupResult<T> {
+impl<D: std::ops::Deref<Target = T>, T: Summary + ?Sized> Summary for LookupResult<D> {
     fn summary(&self) -> String {
         match self {
-            Ok(v) => v.summary(),
+            Ok(v) => (**v).summary(),
             Err(e) => e.to_string(),
         }
     }
