@@ -400,7 +400,7 @@ impl AuthenticationResults {
             _ => "smtp.mailfrom",
         };
         let value = match identity_value {
-            "" => out.domain.as_str(),
+            "" => &out.domain,
             v => v,
         };
         let mut m = MethodResult::new("spf", out.result.as_str());

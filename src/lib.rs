@@ -64,6 +64,7 @@
 
 mod deadline;
 pub mod dns;
+mod hash;
 pub mod headers;
 pub mod helo;
 pub mod ip;

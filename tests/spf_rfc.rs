@@ -282,7 +282,7 @@ async fn redirect_modifier() {
     assert_eq!(result(&z, "192.0.2.1").await, SpfResult::Pass);
     let out = check(&z, "192.0.2.2", "u@example.com").await;
     assert_eq!(out.result, SpfResult::Pass);
-    assert!(matches!(&out.cause, Cause::Match { domain, .. } if domain == "_spf.example.org"));
+    assert!(matches!(&out.cause, Cause::Match { domain, .. } if &**domain == "_spf.example.org"));
     assert_eq!(out.dns_lookups, 2, "redirect and a");
     assert_eq!(result(&z, "192.0.2.3").await, SpfResult::Fail);
     assert_eq!(
@@ -447,7 +447,7 @@ async fn helo_identity_and_null_sender() {
         .check_mail_from(ip("192.0.2.1"), "mail.example.com", "<>")
         .await;
     assert_eq!(out.result, SpfResult::Pass);
-    assert_eq!(out.domain, "mail.example.com");
+    assert_eq!(&*out.domain, "mail.example.com");
     let out = spf.check_helo(ip("192.0.2.1"), "[192.0.2.1]").await;
     assert_eq!(out.result, SpfResult::None);
     let out = spf

@@ -1,12 +1,13 @@
 //! An in-memory zone: a [`Resolver`] for tests, examples and offline use.
 
 use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
+use crate::hash::Fx;
 use crate::name::normalize;
 use async_trait::async_trait;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -564,32 +565,6 @@ impl Resolver for ZoneResolver {
             self.lookup(name, RecordType::Mx, |n| &n.mx)
                 .map(Cow::Borrowed),
         )
-    }
-}
-
-/// A fast word-at-a-time hash (the rustc "Fx" scheme) for the zone's own names. The zone is filled
-/// by its owner, so hash flooding is not a concern here, unlike in caches keyed by names from the
-/// network.
-#[derive(Default)]
-struct Fx(u64);
-
-impl Hasher for Fx {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut h = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-            h = (h.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64).wrapping_mul(K);
-        self.0 = h;
     }
 }
 

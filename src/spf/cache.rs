@@ -2,9 +2,10 @@
 
 use super::record::Record;
 use super::result::SpfError;
+use crate::hash::Keyed;
 use crate::name::normalize;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 /// What fetching a domain's SPF record gave, when that outcome is worth keeping: the record, no
@@ -57,7 +58,7 @@ struct Entry {
 /// ```
 #[derive(Debug)]
 pub struct RecordCache {
-    entries: Mutex<HashMap<Box<str>, Entry>>,
+    entries: RwLock<HashMap<Box<str>, Entry, Keyed>>,
     capacity: usize,
     default_ttl: Duration,
     max_ttl: Duration,
@@ -69,7 +70,7 @@ impl RecordCache {
     /// day and a maximum negative TTL of 15 minutes.
     pub fn new(capacity: usize) -> Self {
         RecordCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::with_hasher(Keyed::new())),
             capacity: capacity.max(1),
             default_ttl: Duration::from_secs(300),
             max_ttl: Duration::from_secs(86_400),
@@ -97,7 +98,7 @@ impl RecordCache {
 
     /// The number of domains cached (expired entries included until they are dropped).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.read().len()
     }
 
     /// Whether the cache is empty.
@@ -107,23 +108,33 @@ impl RecordCache {
 
     /// Drops every entry.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.write().clear();
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Box<str>, Entry>> {
-        // A panic while the lock was held cannot leave the map inconsistent: use it anyway.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    // A panic while the lock was held cannot leave the map inconsistent: use it anyway.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Entry, Keyed>> {
+        self.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The entry for `domain` if it is still valid at `now`.
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Box<str>, Entry, Keyed>> {
+        self.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The entry for `domain` if it is still valid at `now`. Readers share the lock; an expired
+    /// entry is dropped under the write lock.
     pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<Fetched> {
         let key = normalize(domain);
-        let mut entries = self.lock();
-        let entry = entries.get(key.as_ref())?;
-        if entry.expires > now {
-            return Some(entry.fetched.clone());
+        {
+            let entries = self.read();
+            let entry = entries.get(key.as_ref())?;
+            if entry.expires > now {
+                return Some(entry.fetched.clone());
+            }
         }
-        entries.remove(key.as_ref());
+        let mut entries = self.write();
+        if entries.get(key.as_ref()).is_some_and(|e| e.expires <= now) {
+            entries.remove(key.as_ref());
+        }
         None
     }
 
@@ -143,7 +154,7 @@ impl RecordCache {
         if ttl.is_zero() {
             return;
         }
-        let mut entries = self.lock();
+        let mut entries = self.write();
         if entries.len() >= self.capacity {
             entries.retain(|_, e| e.expires > now);
             if entries.len() >= self.capacity {

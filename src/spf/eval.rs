@@ -3,7 +3,9 @@
 use super::cache::{Fetched, RecordCache};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
-use super::record::{DualCidr, MacroLetter, MacroString, Mechanism, Qualifier, Record, Term};
+use super::record::{
+    DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
+};
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
@@ -143,12 +145,13 @@ impl<R: Resolver> Verifier<R> {
                 .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
             depth: 0,
         };
+        let checked: Arc<str> = Arc::from(domain);
         let (result, explanation, cause) = match check_domain(domain) {
             Err(error) => (
                 SpfResult::None,
                 None,
                 Cause::InvalidDomain {
-                    domain: domain.to_string(),
+                    domain: checked.clone(),
                     error,
                 },
             ),
@@ -158,7 +161,7 @@ impl<R: Resolver> Verifier<R> {
                     .unwrap_or(Err(SpfError::Timeout));
                 match evaluated {
                     Ok((verdict, explanation)) => {
-                        (verdict.result, explanation, verdict.into_cause(domain))
+                        (verdict.result, explanation, verdict.into_cause(&checked))
                     }
                     Err(e) => (e.result(), None, Cause::Error(e)),
                 }
@@ -188,7 +191,7 @@ impl<R: Resolver> Verifier<R> {
         SpfOutput {
             result,
             identity,
-            domain: domain.to_string(),
+            domain: checked,
             explanation,
             cause,
             dns_lookups: eval.dns_lookups,
@@ -235,8 +238,8 @@ impl Verdict {
     }
 
     /// The public cause; `domain` is the one `check_host` was called with.
-    fn into_cause(self, domain: &str) -> Cause {
-        let domain = self.domain.unwrap_or_else(|| domain.to_string());
+    fn into_cause(self, domain: &Arc<str>) -> Cause {
+        let domain = self.domain.map_or_else(|| domain.clone(), Arc::from);
         match self.why {
             Why::Match { record, term } => match &record.terms()[term] {
                 Term::Directive(directive) => Cause::Match {
@@ -274,6 +277,18 @@ macro_rules! lookup {
             );
         }
         result
+    }};
+}
+
+/// `self.target(spec, domain)`, computing the client's validated names first when `spec` holds a
+/// `%{p}` that needs them (rare: RFC 7208 §5.5 discourages it), so that the common case awaits nothing.
+macro_rules! target {
+    ($self:ident, $spec:expr, $domain:expr) => {{
+        let spec: &DomainSpec = $spec;
+        if $self.validated.is_none() && spec.uses(MacroLetter::ValidatedName) {
+            Box::pin($self.validated_names()).await;
+        }
+        $self.target(spec, $domain)
     }};
 }
 
@@ -342,7 +357,10 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.note(|| TraceEvent::Term {
                 term: directive.to_string(),
             });
-            let matched = self.matches(&directive.mechanism, domain).await?;
+            let matched = match self.matches_address(&directive.mechanism) {
+                Some(matched) => matched,
+                None => self.matches(&directive.mechanism, domain).await?,
+            };
             self.note_outcome(matched);
             if matched {
                 let result = qualifier_result(directive.qualifier);
@@ -354,7 +372,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 term: format!("redirect={redirect}"),
             });
             self.count_dns_term()?;
-            let target = self.target(redirect, domain).await;
+            let target = target!(self, redirect, domain);
             self.depth += 1;
             let verdict = Box::pin(self.check_host(&target)).await;
             self.depth -= 1;
@@ -474,36 +492,47 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         Ok(Cow::Borrowed(&[]))
     }
 
+    /// Whether `all`, `ip4` or `ip6` matches (these query no DNS); `None` for other mechanisms.
+    fn matches_address(&self, mechanism: &Mechanism) -> Option<bool> {
+        Some(match (mechanism, self.ip) {
+            (Mechanism::All, _) => true,
+            (Mechanism::Ip4 { addr, prefix }, IpAddr::V4(ip)) => in_prefix(
+                u32::from(ip).into(),
+                u32::from(*addr).into(),
+                32,
+                prefix.unwrap_or(32),
+            ),
+            (Mechanism::Ip6 { addr, prefix }, IpAddr::V6(ip)) => in_prefix(
+                u128::from(ip),
+                u128::from(*addr),
+                128,
+                prefix.unwrap_or(128),
+            ),
+            (Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. }, _) => false,
+            _ => return None,
+        })
+    }
+
+    /// Whether a mechanism that queries DNS matches (others: [`Evaluation::matches_address`]).
     async fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, SpfError> {
-        if mechanism.queries_dns() {
-            self.count_dns_term()?;
+        if let Some(matched) = self.matches_address(mechanism) {
+            return Ok(matched);
         }
+        self.count_dns_term()?;
         match mechanism {
-            Mechanism::All => Ok(true),
-            Mechanism::Ip4 { addr, prefix } => Ok(match self.ip {
-                IpAddr::V4(ip) => in_prefix(
-                    u32::from(ip).into(),
-                    u32::from(*addr).into(),
-                    32,
-                    prefix.unwrap_or(32),
-                ),
-                IpAddr::V6(_) => false,
-            }),
-            Mechanism::Ip6 { addr, prefix } => Ok(match self.ip {
-                IpAddr::V6(ip) => in_prefix(
-                    u128::from(ip),
-                    u128::from(*addr),
-                    128,
-                    prefix.unwrap_or(128),
-                ),
-                IpAddr::V4(_) => false,
-            }),
+            Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => Ok(false),
             Mechanism::A { domain: spec, cidr } => {
-                let target = self.optional_target(spec.as_ref(), domain).await;
+                let target = match spec {
+                    Some(spec) => target!(self, spec, domain),
+                    None => Cow::Borrowed(domain),
+                };
                 self.has_address(&target, *cidr, true).await
             }
             Mechanism::Mx { domain: spec, cidr } => {
-                let target = self.optional_target(spec.as_ref(), domain).await;
+                let target = match spec {
+                    Some(spec) => target!(self, spec, domain),
+                    None => Cow::Borrowed(domain),
+                };
                 let result = lookup!(self, dns::mail_exchangers, &target, "MX");
                 let mxs = self.answers(&target, result)?;
                 let hosts = || {
@@ -537,17 +566,20 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 Ok(false)
             }
             Mechanism::Ptr(spec) => {
-                let target = self.optional_target(spec.as_ref(), domain).await;
+                let target = match spec {
+                    Some(spec) => target!(self, spec, domain),
+                    None => Cow::Borrowed(domain),
+                };
                 let names = Box::pin(self.validated_names()).await;
                 Ok(names.iter().any(|n| is_within(n, &target)))
             }
             Mechanism::Exists(spec) => {
-                let target = self.target(spec, domain).await;
+                let target = target!(self, spec, domain);
                 let result = lookup!(self, dns::addresses_v4, &target, "A");
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
-                let target = self.target(spec, domain).await;
+                let target = target!(self, spec, domain);
                 self.depth += 1;
                 let verdict = Box::pin(self.check_host(&target)).await;
                 self.depth -= 1;
@@ -638,21 +670,27 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         self.validated.as_deref().unwrap_or_default()
     }
 
-    /// `%{p}` for `domain`: a validated name equal to it, else one below it, else any (RFC 7208 §7.3).
-    async fn validated_name_for(&mut self, domain: &str) -> Option<String> {
-        let names = Box::pin(self.validated_names()).await;
+    /// `%{p}` for `domain`: a validated name equal to it, else one below it, else any (RFC 7208 §7.3);
+    /// `None` (`unknown`) when there is none or they were not computed.
+    fn validated_name_for(&self, domain: &str) -> Option<&str> {
+        let names = self.validated.as_deref()?;
         names
             .iter()
             .find(|n| same(n, domain))
             .or_else(|| names.iter().find(|n| is_within(n, domain)))
             .or_else(|| names.first())
-            .cloned()
+            .map(String::as_str)
     }
 
     /// Builds `%{s}` if `spec` needs it and it is not built yet.
     fn prepare_sender(&mut self, spec: &MacroString) {
         if self.sender.is_empty() && spec.uses(MacroLetter::Sender) {
-            self.sender = format!("{}@{}", self.local_part, self.sender_domain);
+            let mut sender =
+                String::with_capacity(self.local_part.len() + 1 + self.sender_domain.len());
+            sender.push_str(self.local_part);
+            sender.push('@');
+            sender.push_str(self.sender_domain);
+            self.sender = sender;
         }
     }
 
@@ -682,34 +720,20 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
     }
 
-    /// The target of an `a`, `mx` or `ptr`: its domain-spec expanded, or the current domain.
-    async fn optional_target<'s>(
-        &mut self,
-        spec: Option<&'s DomainSpec>,
-        domain: &'s str,
-    ) -> Cow<'s, str> {
-        match spec {
-            Some(spec) => self.target(spec, domain).await,
-            None => Cow::Borrowed(domain),
-        }
-    }
-
     /// Expands a domain-spec into the name to query, truncated to 253 bytes (borrowed when the spec
     /// is a plain name). Names are not checked further: a name that cannot be queried is answered
-    /// NXDOMAIN without a query (see `lookup!`).
-    async fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Cow<'s, str> {
+    /// NXDOMAIN without a query (see `lookup!`). `%{p}` needs the validated names computed first
+    /// (the `target!` macro does that).
+    fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Cow<'s, str> {
         if let Some(name) = spec.as_literal() {
             if name.len() <= MAX_NAME_LEN && !name.ends_with('.') {
                 return Cow::Borrowed(name);
             }
         }
-        let p = match spec.uses(MacroLetter::ValidatedName) {
-            true => self.validated_name_for(domain).await,
-            false => None,
-        };
         self.prepare_sender(spec);
+        let p = self.validated_name_for(domain);
         let mut name = String::new();
-        spec.expand_name(&self.context(spec, domain, p.as_deref()), &mut name);
+        spec.expand_name(&self.context(spec, domain, p), &mut name);
         Cow::Owned(name)
     }
 
@@ -724,7 +748,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         match self.default_explanation {
             Some(ms) => {
                 self.prepare_sender(ms);
-                let mut out = String::new();
+                let mut out = String::with_capacity(explanation_capacity(ms, &self.sender));
                 ms.expand(&self.context(ms, self.sender_domain, None), &mut out);
                 out
             }
@@ -733,7 +757,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
-        let target = self.target(spec, domain).await;
+        let target = target!(self, spec, domain);
         let txts = lookup!(self, texts, &target, "TXT").ok()?;
         let [txt] = txts.as_slice() else { return None };
         let text = String::from_utf8(txt.joined()).ok()?;
@@ -742,12 +766,12 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
         let ms = parse_explanation(&text).ok()?;
         self.prepare_sender(&ms);
-        let p = match ms.uses(MacroLetter::ValidatedName) {
-            true => self.validated_name_for(domain).await,
-            false => None,
-        };
-        let mut out = String::new();
-        ms.expand(&self.context(&ms, domain, p.as_deref()), &mut out);
+        if self.validated.is_none() && ms.uses(MacroLetter::ValidatedName) {
+            Box::pin(self.validated_names()).await;
+        }
+        let p = self.validated_name_for(domain);
+        let mut out = String::with_capacity(explanation_capacity(&ms, &self.sender));
+        ms.expand(&self.context(&ms, domain, p), &mut out);
         Some(out)
     }
 }
@@ -793,6 +817,18 @@ impl Fetched {
             Fetched::Invalid(e) => Err(e),
         }
     }
+}
+
+/// Room for an explanation's expansion, so that it is built without growing: its literal text plus
+/// a sender-sized value per macro, tripled for URL escaping (an estimate: more is still correct).
+fn explanation_capacity(ms: &MacroString, sender: &str) -> usize {
+    let value = 3 * sender.len().max(40);
+    ms.parts()
+        .map(|part| match part {
+            MacroPart::Literal(text) => text.len(),
+            MacroPart::Macro(_) => value,
+        })
+        .sum()
 }
 
 fn qualifier_result(q: Qualifier) -> SpfResult {

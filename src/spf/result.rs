@@ -5,6 +5,7 @@ use super::record::Directive;
 use crate::dns::LookupError;
 use crate::name::NameError;
 use std::fmt;
+use std::sync::Arc;
 
 /// An SPF result (RFC 7208 §2.6).
 ///
@@ -99,24 +100,24 @@ pub enum Cause {
     /// A directive matched in the record of `domain`.
     Match {
         /// The domain whose record held the directive.
-        domain: String,
+        domain: Arc<str>,
         /// The directive that matched.
         directive: Directive,
     },
     /// No directive matched and there was no `redirect=`: the default result, neutral.
     NoMatch {
         /// The domain whose record was evaluated last.
-        domain: String,
+        domain: Arc<str>,
     },
     /// The domain has no SPF record (result none).
     NoRecord {
         /// The domain.
-        domain: String,
+        domain: Arc<str>,
     },
     /// The identity's domain is not a valid multi-label domain name (result none).
     InvalidDomain {
         /// The domain as given.
-        domain: String,
+        domain: Arc<str>,
         /// What is wrong with it.
         error: NameError,
     },
@@ -199,8 +200,8 @@ pub struct SpfOutput {
     pub result: SpfResult,
     /// The identity checked.
     pub identity: Identity,
-    /// The domain checked (the sender's domain, or the HELO name).
-    pub domain: String,
+    /// The domain checked (the sender's domain, or the HELO name), shared with [`SpfOutput::cause`].
+    pub domain: Arc<str>,
     /// The explanation, on fail only (from `exp=`, or the configured default).
     pub explanation: Option<String>,
     /// Why: the directive that matched, or the error that ended evaluation.
