@@ -394,9 +394,9 @@ impl ZoneResolver {
     /// Finds the node answering `name` for `rtype`, following CNAMEs; applies faults.
     fn resolve(&self, name: &str, rtype: RecordType) -> LookupResult<&Node> {
         self.queries.fetch_add(1, Ordering::Relaxed);
-        let mut current = normalize(name);
+        let mut current = std::borrow::Cow::Borrowed(name);
         for _ in 0..=MAX_CNAME_CHAIN {
-            let Some(node) = self.nodes.get(current.as_ref()) else {
+            let Some(node) = self.node_of(&current) else {
                 return Err(LookupError::NxDomain);
             };
             if let Some((_, fault)) = node.faults.iter().find(|(t, _)| *t == rtype) {
@@ -414,6 +414,16 @@ impl ZoneResolver {
             return Ok(node);
         }
         Err(LookupError::ServerFailure("CNAME chain too long".into()))
+    }
+
+    /// The node of `name`: names are kept normalised, and most names asked for already are, so the
+    /// name is only normalised when it is not found as it is.
+    fn node_of(&self, name: &str) -> Option<&Node> {
+        self.nodes.get(name).or_else(|| match normalize(name) {
+            Cow::Owned(normal) => self.nodes.get(&normal),
+            Cow::Borrowed(normal) if normal.len() < name.len() => self.nodes.get(normal),
+            Cow::Borrowed(_) => None,
+        })
     }
 
     /// The records of `rtype` at `name`, borrowed from the zone.

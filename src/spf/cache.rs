@@ -4,6 +4,7 @@ use super::record::Record;
 use super::result::SpfError;
 use crate::hash::Keyed;
 use crate::name::normalize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -123,10 +124,20 @@ impl RecordCache {
     /// The entry for `domain` if it is still valid at `now`. Readers share the lock; an expired
     /// entry is dropped under the write lock.
     pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<Fetched> {
-        let key = normalize(domain);
+        // Keys are normalised; most domains asked for already are, so normalise only on a miss.
+        let mut key = Cow::Borrowed(domain);
         {
             let entries = self.read();
-            let entry = entries.get(key.as_ref())?;
+            let entry = match entries.get(domain) {
+                Some(entry) => entry,
+                None => {
+                    key = normalize(domain);
+                    if *key == *domain {
+                        return None;
+                    }
+                    entries.get(key.as_ref())?
+                }
+            };
             if entry.expires > now {
                 return Some(entry.fetched.clone());
             }
