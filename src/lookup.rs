@@ -112,12 +112,12 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
     ) -> LookupResult<Vec<IpAddr>> {
         match family {
             Family::V4 => {
-                let r = crate::dns::addresses_v4(self.resolver, name).await;
+                let r = crate::dns::ask!(self.resolver, lookup_a_now, lookup_a, name);
                 let r = r.map(|v| v.iter().copied().map(IpAddr::V4).collect());
                 self.record(name, RecordType::A, r)
             }
             Family::V6 => {
-                let r = crate::dns::addresses_v6(self.resolver, name).await;
+                let r = crate::dns::ask!(self.resolver, lookup_aaaa_now, lookup_aaaa, name);
                 let r = r.map(|v| v.iter().copied().map(IpAddr::V6).collect());
                 self.record(name, RecordType::Aaaa, r)
             }
@@ -126,7 +126,7 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
 
     /// The MX records of `name`.
     pub(crate) async fn mx(&mut self, name: &str) -> LookupResult<Vec<Mx>> {
-        let r = crate::dns::mail_exchangers(self.resolver, name).await;
+        let r = crate::dns::ask!(self.resolver, lookup_mx_now, lookup_mx, name);
         self.record(name, RecordType::Mx, r.map(std::borrow::Cow::into_owned))
     }
 

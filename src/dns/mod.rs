@@ -220,39 +220,23 @@ pub trait Resolver: Send + Sync {
     }
 }
 
-/// The IPv4 addresses of `name`: from memory when `resolver` has them ([`Resolver::lookup_a_now`]),
-/// otherwise by awaiting [`Resolver::lookup_a`]. The one way the checks ask for A records.
-pub(crate) async fn addresses_v4<'r, R: Resolver + ?Sized>(
-    resolver: &'r R,
-    name: &str,
-) -> LookupResult<Cow<'r, [Ipv4Addr]>> {
-    match resolver.lookup_a_now(name) {
-        Some(answer) => answer,
-        None => resolver.lookup_a(name).await.map(Cow::Owned),
-    }
+/// `$resolver.$now($name)` when the resolver answers from memory ([`Resolver::lookup_a_now`] and
+/// friends), otherwise `$resolver.$lookup($name)` awaited, as a `LookupResult<Cow<[T]>>`: the one way
+/// the checks ask for A, AAAA and MX records. A macro rather than an `async fn`, so that an answer
+/// from memory costs no future at all.
+macro_rules! ask {
+    ($resolver:expr, $now:ident, $lookup:ident, $name:expr) => {{
+        let (resolver, name) = ($resolver, $name);
+        match resolver.$now(name) {
+            Some(answer) => answer,
+            None => resolver
+                .$lookup(name)
+                .await
+                .map(std::borrow::Cow::<[_]>::Owned),
+        }
+    }};
 }
-
-/// The IPv6 addresses of `name`, as [`addresses_v4`] gives IPv4 ones.
-pub(crate) async fn addresses_v6<'r, R: Resolver + ?Sized>(
-    resolver: &'r R,
-    name: &str,
-) -> LookupResult<Cow<'r, [Ipv6Addr]>> {
-    match resolver.lookup_aaaa_now(name) {
-        Some(answer) => answer,
-        None => resolver.lookup_aaaa(name).await.map(Cow::Owned),
-    }
-}
-
-/// The MX records of `name`, as [`addresses_v4`] gives addresses.
-pub(crate) async fn mail_exchangers<'r, R: Resolver + ?Sized>(
-    resolver: &'r R,
-    name: &str,
-) -> LookupResult<Cow<'r, [Mx]>> {
-    match resolver.lookup_mx_now(name) {
-        Some(answer) => answer,
-        None => resolver.lookup_mx(name).await.map(Cow::Owned),
-    }
-}
+pub(crate) use ask;
 
 /// The boxed future every `Resolver` method returns once `async_trait` has desugared it.
 type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;

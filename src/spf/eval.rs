@@ -254,15 +254,14 @@ impl Verdict {
     }
 }
 
-/// `$query(self.resolver, name)` (one of the `crate::dns` lookup functions), answered NXDOMAIN without
-/// a query when `name` cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives
-/// them no result of their own.
+/// `$query` (an expression awaiting a lookup of `$n`, bound to `$name`), answered NXDOMAIN without a
+/// query when the name cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives
+/// them no result of their own. Traced when tracing.
 macro_rules! lookup {
-    ($self:ident, $query:path, $name:expr, $rtype:literal) => {{
-        let name: &str = $name;
-        let resolver = $self.resolver;
-        let result = if fits_dns(name) {
-            $query(resolver, name).await
+    ($self:ident, $name:expr, $rtype:literal, |$n:ident| $query:expr) => {{
+        let $n: &str = $name;
+        let result = if fits_dns($n) {
+            $query
         } else {
             Err(LookupError::NxDomain)
         };
@@ -271,12 +270,45 @@ macro_rules! lookup {
                 $self.depth + 1,
                 TraceEvent::Query {
                     rtype: $rtype,
-                    name: name.to_string(),
+                    name: $n.to_string(),
                     answer: result.summary(),
                 },
             );
         }
         result
+    }};
+}
+
+/// Whether an address of `$name` in the client's family is within `$cidr` of the client (`?` on
+/// errors: temperror). Void answers count towards the void limit when `$count_void`. A macro, so
+/// that an answer from memory costs no future.
+macro_rules! has_address {
+    ($self:ident, $name:expr, $cidr:expr, $count_void:expr) => {{
+        let (name, cidr): (&str, DualCidr) = ($name, $cidr);
+        match $self.ip {
+            IpAddr::V4(ip) => {
+                let resolver = $self.resolver;
+                let result = lookup!($self, name, "A", |n| {
+                    dns::ask!(resolver, lookup_a_now, lookup_a, n)
+                });
+                let addrs = $self.addresses(name, result, $count_void)?;
+                let prefix = cidr.v4.unwrap_or(32);
+                addrs
+                    .iter()
+                    .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix))
+            }
+            IpAddr::V6(ip) => {
+                let resolver = $self.resolver;
+                let result = lookup!($self, name, "AAAA", |n| {
+                    dns::ask!(resolver, lookup_aaaa_now, lookup_aaaa, n)
+                });
+                let addrs = $self.addresses(name, result, $count_void)?;
+                let prefix = cidr.v6.unwrap_or(128);
+                addrs
+                    .iter()
+                    .any(|a| in_prefix(u128::from(ip), u128::from(*a), 128, prefix))
+            }
+        }
     }};
 }
 
@@ -290,11 +322,6 @@ macro_rules! target {
         }
         $self.target(spec, $domain)
     }};
-}
-
-/// The TXT records of `name` (for `exp=`, which the record cache does not hold).
-async fn texts<R: Resolver + ?Sized>(resolver: &R, name: &str) -> LookupResult<Vec<TxtRecord>> {
-    resolver.lookup_txt(name).await
 }
 
 /// The state of one evaluation: inputs, counters and memoised PTR validation.
@@ -526,14 +553,17 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     Some(spec) => target!(self, spec, domain),
                     None => Cow::Borrowed(domain),
                 };
-                self.has_address(&target, *cidr, true).await
+                Ok(has_address!(self, &target, *cidr, true))
             }
             Mechanism::Mx { domain: spec, cidr } => {
                 let target = match spec {
                     Some(spec) => target!(self, spec, domain),
                     None => Cow::Borrowed(domain),
                 };
-                let result = lookup!(self, dns::mail_exchangers, &target, "MX");
+                let resolver = self.resolver;
+                let result = lookup!(self, &target, "MX", |n| {
+                    dns::ask!(resolver, lookup_mx_now, lookup_mx, n)
+                });
                 let mxs = self.answers(&target, result)?;
                 let hosts = || {
                     mxs.iter()
@@ -559,7 +589,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     };
                     previous = Some((mx.preference, i));
                     let count_void = self.config.count_mx_address_voids;
-                    if self.has_address(&mx.exchange, *cidr, count_void).await? {
+                    if has_address!(self, &mx.exchange, *cidr, count_void) {
                         return Ok(true);
                     }
                 }
@@ -575,7 +605,10 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             Mechanism::Exists(spec) => {
                 let target = target!(self, spec, domain);
-                let result = lookup!(self, dns::addresses_v4, &target, "A");
+                let resolver = self.resolver;
+                let result = lookup!(self, &target, "A", |n| {
+                    dns::ask!(resolver, lookup_a_now, lookup_a, n)
+                });
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
@@ -591,34 +624,6 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     }),
                     _ => Ok(false),
                 }
-            }
-        }
-    }
-
-    /// Whether an address of `name` in the client's family is within `cidr` of the client. Void
-    /// answers count towards the void limit when `count_void`; errors give temperror.
-    async fn has_address(
-        &mut self,
-        name: &str,
-        cidr: DualCidr,
-        count_void: bool,
-    ) -> Result<bool, SpfError> {
-        match self.ip {
-            IpAddr::V4(ip) => {
-                let result = lookup!(self, dns::addresses_v4, name, "A");
-                let prefix = cidr.v4.unwrap_or(32);
-                let addrs = self.addresses(name, result, count_void)?;
-                Ok(addrs
-                    .iter()
-                    .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix)))
-            }
-            IpAddr::V6(ip) => {
-                let result = lookup!(self, dns::addresses_v6, name, "AAAA");
-                let prefix = cidr.v6.unwrap_or(128);
-                let addrs = self.addresses(name, result, count_void)?;
-                Ok(addrs
-                    .iter()
-                    .any(|a| in_prefix(u128::from(ip), u128::from(*a), 128, prefix)))
             }
         }
     }
@@ -654,11 +659,16 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             if let Ok(names) = ptr {
                 for name in names.iter().take(self.config.max_ptr_names) {
                     let name = normalize(name);
+                    let resolver = self.resolver;
                     let found = match self.ip {
-                        IpAddr::V4(ip) => lookup!(self, dns::addresses_v4, &name, "A")
-                            .is_ok_and(|v| v.contains(&ip)),
-                        IpAddr::V6(ip) => lookup!(self, dns::addresses_v6, &name, "AAAA")
-                            .is_ok_and(|v| v.contains(&ip)),
+                        IpAddr::V4(ip) => lookup!(self, &name, "A", |n| {
+                            dns::ask!(resolver, lookup_a_now, lookup_a, n)
+                        })
+                        .is_ok_and(|v| v.contains(&ip)),
+                        IpAddr::V6(ip) => lookup!(self, &name, "AAAA", |n| {
+                            dns::ask!(resolver, lookup_aaaa_now, lookup_aaaa, n)
+                        })
+                        .is_ok_and(|v| v.contains(&ip)),
                     };
                     if found {
                         validated.push(name.into_owned());
@@ -758,7 +768,8 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
         let target = target!(self, spec, domain);
-        let txts = lookup!(self, texts, &target, "TXT").ok()?;
+        let resolver = self.resolver;
+        let txts = lookup!(self, &target, "TXT", |n| resolver.lookup_txt(n).await).ok()?;
         let [txt] = txts.as_slice() else { return None };
         let text = String::from_utf8(txt.joined()).ok()?;
         if !text.is_ascii() {
