@@ -156,7 +156,9 @@ impl<R: Resolver> Verifier<R> {
                 },
             ),
             Ok(()) => {
-                let evaluated = crate::deadline::within(self.config.timeout, eval.run(domain))
+                // Pinned where it is made: the evaluation future is large, and is not moved.
+                let work = std::pin::pin!(eval.run(domain));
+                let evaluated = crate::deadline::within(self.config.timeout, work)
                     .await
                     .unwrap_or(Err(SpfError::Timeout));
                 match evaluated {
@@ -418,12 +420,14 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// Records a trace event (the closure only runs when tracing).
+    #[inline]
     fn note(&mut self, event: impl FnOnce() -> TraceEvent) {
         if let Some(trace) = self.trace.as_mut() {
             trace.push(self.depth, event());
         }
     }
 
+    #[inline]
     fn note_outcome(&mut self, matched: bool) {
         let (dns_lookups, void_lookups) = (self.dns_lookups, self.void_lookups);
         self.note(|| TraceEvent::Outcome {
@@ -859,6 +863,7 @@ fn dns_error(name: &str, error: LookupError) -> SpfError {
 }
 
 /// Whether `ip` is in `net/prefix` for addresses of `bits` bits (held in a u128). `/0` matches all.
+#[inline]
 fn in_prefix(ip: u128, net: u128, bits: u32, prefix: u8) -> bool {
     let prefix = u32::from(prefix).min(bits);
     if prefix == 0 {
