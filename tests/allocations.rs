@@ -22,8 +22,8 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// zone are borrowed, not copied.
 const PINNED: &[(&str, usize)] = &[
     ("first-ip4", 1),
-    ("include-3-deep", 5),
-    ("fail-whole-tree", 6),
+    ("include-3-deep", 2),
+    ("fail-whole-tree", 2),
     ("macro-exists", 5),
     ("helo-a", 1),
 ];

@@ -9,12 +9,19 @@ use super::record::{
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
-use crate::dns::{self, LookupError, LookupResult, Resolver, TxtAnswer, TxtRecord};
+use crate::dns::{LookupError, LookupResult, Mx, Resolver, TxtRecord};
+use crate::hash::Fx;
 use crate::name::{check_domain, fits_dns, is_within, normalize, same, MAX_NAME_LEN};
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
+/// the default limit of 10 terms, nesting never gets near it).
+const MAX_DEPTH: u16 = 64;
 
 /// Evaluates SPF for one client through a [`Resolver`], with a [`Config`].
 ///
@@ -39,6 +46,16 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// assert_eq!(out.result, SpfResult::Fail);
 /// # });
 /// ```
+///
+/// # How an evaluation runs
+/// The evaluation itself is synchronous code over the answers it has (sans-I/O): records from the
+/// [`RecordCache`], answers the resolver holds in memory ([`Resolver::lookup_a_now`] and friends),
+/// and answers already awaited for this evaluation. When it needs an answer it does not have, the
+/// run stops with that query; [`Verifier::check_host`] awaits it, keeps it, and runs the evaluation
+/// again from the start, which costs little next to a DNS round trip (each run is bounded by the
+/// lookup limits, so an evaluation does at most about as many runs as it sends queries). An
+/// evaluation answered from memory runs once, with no future, no boxed recursion and no copy of an
+/// answer; the same name and type is never asked twice in one evaluation.
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
@@ -118,34 +135,20 @@ impl<R: Resolver> Verifier<R> {
         helo: &str,
         identity: Identity,
     ) -> SpfOutput {
-        let ip = crate::ip::canonical(ip);
         let domain = crate::name::strip_root(domain);
         let local_part = if local_part.is_empty() {
             "postmaster"
         } else {
             local_part
         };
-        let mut eval = Evaluation {
-            resolver: &self.resolver,
-            config: &self.config,
-            default_explanation: self.default_explanation.as_ref(),
-            cache: self.cache.as_deref(),
-            ip,
-            sender: String::new(),
+        let inputs = Inputs {
+            ip: crate::ip::canonical(ip),
             local_part,
             sender_domain: domain,
             helo,
-            dns_lookups: 0,
-            void_lookups: 0,
-            validated: None,
-            now: None,
-            trace: self
-                .config
-                .trace
-                .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
-            depth: 0,
         };
         let checked: Arc<str> = Arc::from(domain);
+        let mut last = RunState::default();
         let (result, explanation, cause) = match check_domain(domain) {
             Err(error) => (
                 SpfResult::None,
@@ -156,8 +159,8 @@ impl<R: Resolver> Verifier<R> {
                 },
             ),
             Ok(()) => {
-                // Pinned where it is made: the evaluation future is large, and is not moved.
-                let work = std::pin::pin!(eval.run(domain));
+                // Pinned where it is made: the work is not moved.
+                let work = std::pin::pin!(self.evaluate(&inputs, &mut last));
                 let evaluated = crate::deadline::within(self.config.timeout, work)
                     .await
                     .unwrap_or(Err(SpfError::Timeout));
@@ -169,7 +172,12 @@ impl<R: Resolver> Verifier<R> {
                 }
             }
         };
-        if let Some(trace) = eval.trace.as_mut() {
+        let RunState {
+            dns_lookups,
+            void_lookups,
+            mut trace,
+        } = last;
+        if let Some(trace) = trace.as_mut() {
             if let Cause::Error(e) = &cause {
                 trace.push(
                     0,
@@ -185,8 +193,8 @@ impl<R: Resolver> Verifier<R> {
                 0,
                 TraceEvent::Result {
                     result,
-                    dns_lookups: eval.dns_lookups,
-                    void_lookups: eval.void_lookups,
+                    dns_lookups,
+                    void_lookups,
                 },
             );
         }
@@ -196,9 +204,162 @@ impl<R: Resolver> Verifier<R> {
             domain: checked,
             explanation,
             cause,
-            dns_lookups: eval.dns_lookups,
-            void_lookups: eval.void_lookups,
-            trace: eval.trace,
+            dns_lookups,
+            void_lookups,
+            trace,
+        }
+    }
+
+    /// Runs the evaluation until it completes, awaiting each answer it needs and does not have, and
+    /// running it again with that answer kept (see the module docs). `last` holds the counters and
+    /// trace of the latest run, also when the time limit ends the work.
+    async fn evaluate(
+        &self,
+        inputs: &Inputs<'_>,
+        last: &mut RunState,
+    ) -> Result<(Verdict, Option<String>), SpfError> {
+        // Made on the first answer awaited: an evaluation answered from memory never needs it.
+        let mut memo: Option<Memo> = None;
+        loop {
+            let mut eval = Evaluation {
+                resolver: &self.resolver,
+                config: &self.config,
+                default_explanation: self.default_explanation.as_ref(),
+                cache: self.cache.as_deref(),
+                memo: memo.as_ref(),
+                inputs,
+                sender: String::new(),
+                dns_lookups: 0,
+                void_lookups: 0,
+                validated: None,
+                now: None,
+                trace: self
+                    .config
+                    .trace
+                    .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
+                depth: 0,
+            };
+            let step = eval.run(inputs.sender_domain);
+            *last = RunState {
+                dns_lookups: eval.dns_lookups,
+                void_lookups: eval.void_lookups,
+                trace: eval.trace,
+            };
+            match step {
+                Ok(done) => return Ok(done),
+                Err(Stop::Error(e)) => return Err(e),
+                Err(Stop::Need(query)) => {
+                    memo.get_or_insert_with(Memo::default)
+                        .fetch(&self.resolver, self.cache.as_deref(), inputs.ip, query)
+                        .await
+                }
+            }
+        }
+    }
+}
+
+/// What the caller asked about.
+struct Inputs<'a> {
+    ip: IpAddr,
+    /// The sender's local part (`postmaster` when it had none).
+    local_part: &'a str,
+    /// The sender's domain: the domain checked.
+    sender_domain: &'a str,
+    helo: &'a str,
+}
+
+/// What a run leaves for the output: its counters and its trace.
+#[derive(Default)]
+struct RunState {
+    dns_lookups: u32,
+    void_lookups: u32,
+    trace: Option<Trace>,
+}
+
+/// Why a run stopped short of a verdict.
+enum Stop {
+    /// The evaluation ended with an error (temperror or permerror).
+    Error(SpfError),
+    /// The run needs an answer that is not in memory: await it, keep it, run again.
+    Need(Query),
+}
+
+impl From<SpfError> for Stop {
+    fn from(e: SpfError) -> Self {
+        Stop::Error(e)
+    }
+}
+
+/// A lookup a run needs.
+enum Query {
+    /// The SPF record of a domain (TXT, selected and parsed).
+    Record(String),
+    /// The TXT records of an `exp=` target.
+    Text(String),
+    A(String),
+    Aaaa(String),
+    Mx(String),
+    /// The PTR names of the client.
+    Ptr,
+}
+
+/// The answers awaited during one evaluation, kept for the runs that follow. Keyed with the unkeyed
+/// fast hash: the lookup limits bound an evaluation to about 125 queries, so even names chosen to
+/// collide cannot make these maps costly, and a memo costs nothing to make.
+#[derive(Default)]
+struct Memo {
+    /// Outcome of fetching each record, with the trace's summary of the TXT answer.
+    records: Answers<(Result<Fetched, SpfError>, String)>,
+    texts: Answers<LookupResult<Vec<TxtRecord>>>,
+    a: Answers<LookupResult<Vec<Ipv4Addr>>>,
+    aaaa: Answers<LookupResult<Vec<Ipv6Addr>>>,
+    mx: Answers<LookupResult<Vec<Mx>>>,
+    ptr: Option<LookupResult<Vec<String>>>,
+}
+
+type Answers<T> = HashMap<String, T, BuildHasherDefault<Fx>>;
+
+impl Memo {
+    /// Awaits `query` and keeps the answer; a record also goes into the record cache (unless the
+    /// lookup failed: temporary errors are never cached).
+    async fn fetch<R: Resolver + ?Sized>(
+        &mut self,
+        resolver: &R,
+        cache: Option<&RecordCache>,
+        ip: IpAddr,
+        query: Query,
+    ) {
+        match query {
+            Query::Record(domain) => {
+                let answer = resolver.lookup_txt_ttl(&domain).await;
+                let summary = answer.result.summary();
+                let fetched = match answer.result {
+                    Ok(txts) => Ok(select_record(&domain, &txts)),
+                    Err(e) if e.is_void() => Ok(Fetched::NoRecord),
+                    Err(e) => Err(dns_error(&domain, e)),
+                };
+                if let (Some(cache), Ok(fetched)) = (cache, &fetched) {
+                    cache.insert(&domain, fetched.clone(), answer.ttl, Instant::now());
+                }
+                self.records.insert(domain, (fetched, summary));
+            }
+            Query::Text(name) => {
+                let answer = resolver.lookup_txt(&name).await;
+                self.texts.insert(name, answer);
+            }
+            Query::A(name) => {
+                let answer = resolver.lookup_a(&name).await;
+                self.a.insert(name, answer);
+            }
+            Query::Aaaa(name) => {
+                let answer = resolver.lookup_aaaa(&name).await;
+                self.aaaa.insert(name, answer);
+            }
+            Query::Mx(name) => {
+                let answer = resolver.lookup_mx(&name).await;
+                self.mx.insert(name, answer);
+            }
+            Query::Ptr => self.ptr = Some(resolver.lookup_ptr(ip).await),
         }
     }
 }
@@ -256,14 +417,34 @@ impl Verdict {
     }
 }
 
-/// `$query` (an expression awaiting a lookup of `$n`, bound to `$name`), answered NXDOMAIN without a
-/// query when the name cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives
-/// them no result of their own. Traced when tracing.
+/// The answer to a lookup of `$name`: from the resolver's memory (`$now`, when given), else from the
+/// answers awaited earlier in this evaluation (`memo.$map`), else the run stops to await it
+/// (`Query::$query`). Gives a `LookupResult<Cow<[T]>>` borrowed from where the answer is kept.
+macro_rules! answer {
+    ($self:ident, $map:ident, $query:ident, $name:expr) => {{
+        let (memo, name): (Option<&Memo>, &str) = ($self.memo, $name);
+        match memo.and_then(|memo| memo.$map.get(name)) {
+            Some(answer) => answer.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+            None => return Err(Stop::Need(Query::$query(name.to_owned()))),
+        }
+    }};
+    ($self:ident, $now:ident, $map:ident, $query:ident, $name:expr) => {{
+        let (resolver, name) = ($self.resolver, $name);
+        match resolver.$now(name) {
+            Some(answer) => answer,
+            None => answer!($self, $map, $query, name),
+        }
+    }};
+}
+
+/// `$answer` (an [`answer!`] for `$n`, bound to `$name`), answered NXDOMAIN without a query when the
+/// name cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives them no
+/// result of their own. Traced when tracing.
 macro_rules! lookup {
-    ($self:ident, $name:expr, $rtype:literal, |$n:ident| $query:expr) => {{
+    ($self:ident, $name:expr, $rtype:literal, |$n:ident| $answer:expr) => {{
         let $n: &str = $name;
         let result = if fits_dns($n) {
-            $query
+            $answer
         } else {
             Err(LookupError::NxDomain)
         };
@@ -281,101 +462,63 @@ macro_rules! lookup {
     }};
 }
 
-/// Whether an address of `$name` in the client's family is within `$cidr` of the client (`?` on
-/// errors: temperror). Void answers count towards the void limit when `$count_void`. A macro, so
-/// that an answer from memory costs no future.
-macro_rules! has_address {
-    ($self:ident, $name:expr, $cidr:expr, $count_void:expr) => {{
-        let (name, cidr): (&str, DualCidr) = ($name, $cidr);
-        match $self.ip {
-            IpAddr::V4(ip) => {
-                let resolver = $self.resolver;
-                let result = lookup!($self, name, "A", |n| {
-                    dns::ask!(resolver, lookup_a_now, lookup_a, n)
-                });
-                let addrs = $self.addresses(name, result, $count_void)?;
-                let prefix = cidr.v4.unwrap_or(32);
-                addrs
-                    .iter()
-                    .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix))
-            }
-            IpAddr::V6(ip) => {
-                let resolver = $self.resolver;
-                let result = lookup!($self, name, "AAAA", |n| {
-                    dns::ask!(resolver, lookup_aaaa_now, lookup_aaaa, n)
-                });
-                let addrs = $self.addresses(name, result, $count_void)?;
-                let prefix = cidr.v6.unwrap_or(128);
-                addrs
-                    .iter()
-                    .any(|a| in_prefix(u128::from(ip), u128::from(*a), 128, prefix))
-            }
-        }
-    }};
-}
-
-/// `self.target(spec, domain)`, computing the client's validated names first when `spec` holds a
-/// `%{p}` that needs them (rare: RFC 7208 §5.5 discourages it), so that the common case awaits nothing.
-macro_rules! target {
-    ($self:ident, $spec:expr, $domain:expr) => {{
-        let spec: &DomainSpec = $spec;
-        if $self.validated.is_none() && spec.uses(MacroLetter::ValidatedName) {
-            Box::pin($self.validated_names()).await;
-        }
-        $self.target(spec, $domain)
-    }};
-}
-
-/// The state of one evaluation: inputs, counters and memoised PTR validation.
+/// One run of an evaluation: the inputs, the answers at hand, counters and memoised PTR validation.
 struct Evaluation<'a, R: ?Sized> {
     resolver: &'a R,
     config: &'a Config,
     default_explanation: Option<&'a MacroString>,
     cache: Option<&'a RecordCache>,
-    ip: IpAddr,
+    /// The answers awaited so far, if any.
+    memo: Option<&'a Memo>,
+    inputs: &'a Inputs<'a>,
     /// `local_part@sender_domain` for `%{s}`, built the first time a macro needs it.
     sender: String,
-    local_part: &'a str,
-    sender_domain: &'a str,
-    helo: &'a str,
     dns_lookups: u32,
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
     validated: Option<Vec<String>>,
-    /// When the evaluation first needed the time (for cache expiry), read once.
+    /// When the run first needed the time (for cache expiry), read once.
     now: Option<Instant>,
     /// The trace, when [`Config::trace`] is on.
     trace: Option<Trace>,
-    /// The nesting depth for trace events.
+    /// The nesting depth (for trace events and [`MAX_DEPTH`]).
     depth: u16,
 }
 
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// Evaluates `domain` and, on fail, builds the explanation.
-    async fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), SpfError> {
-        let verdict = self.check_host(domain).await?;
+    fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), Stop> {
+        let verdict = self.check_host(domain)?;
         let explanation = match verdict.result {
             SpfResult::Fail => {
                 let exp_domain = verdict.domain.as_deref().unwrap_or(domain);
-                Some(Box::pin(self.explain(verdict.exp(), exp_domain)).await)
+                Some(self.explain(verdict.exp(), exp_domain)?)
             }
             _ => None,
         };
         Ok((verdict, explanation))
     }
 
-    async fn check_host(&mut self, domain: &str) -> Result<Verdict, SpfError> {
+    /// `check_host()` of `domain`. A stop ends the run, so the depth is only restored on the way
+    /// out of a verdict.
+    fn check_host(&mut self, domain: &str) -> Result<Verdict, Stop> {
         self.note(|| TraceEvent::CheckHost {
             domain: domain.to_string(),
         });
         self.depth += 1;
-        let verdict = self.evaluate_record(domain).await;
+        if self.depth > MAX_DEPTH {
+            return Err(SpfError::TooManyDnsLookups {
+                limit: self.config.max_dns_lookups,
+            }
+            .into());
+        }
+        let verdict = self.evaluate_record(domain)?;
         self.depth -= 1;
-        verdict
+        Ok(verdict)
     }
 
-    async fn evaluate_record(&mut self, domain: &str) -> Result<Verdict, SpfError> {
-        let Some(record) = self.fetch_record(domain).await? else {
+    fn evaluate_record(&mut self, domain: &str) -> Result<Verdict, Stop> {
+        let Some(record) = self.record(domain)? else {
             self.note(|| TraceEvent::NoRecord);
             return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
         };
@@ -388,7 +531,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             });
             let matched = match self.matches_address(&directive.mechanism) {
                 Some(matched) => matched,
-                None => self.matches(&directive.mechanism, domain).await?,
+                None => self.matches(&directive.mechanism, domain)?,
             };
             self.note_outcome(matched);
             if matched {
@@ -396,27 +539,27 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return Ok(Verdict::new(result, Why::Match { record, term }));
             }
         }
-        if let Some(redirect) = record.redirect() {
-            self.note(|| TraceEvent::Term {
-                term: format!("redirect={redirect}"),
-            });
-            self.count_dns_term()?;
-            let target = target!(self, redirect, domain);
-            self.depth += 1;
-            let verdict = Box::pin(self.check_host(&target)).await;
-            self.depth -= 1;
-            let mut verdict = verdict?;
-            if verdict.result == SpfResult::None {
-                return Err(SpfError::NoRecordAtTarget {
-                    domain: target.into_owned(),
-                });
+        let Some(redirect) = record.redirect() else {
+            return Ok(Verdict::new(SpfResult::Neutral, Why::NoMatch));
+        };
+        self.note(|| TraceEvent::Term {
+            term: format!("redirect={redirect}"),
+        });
+        self.count_dns_term()?;
+        let target = self.target(redirect, domain)?;
+        self.depth += 1;
+        let mut verdict = self.check_host(&target)?;
+        self.depth -= 1;
+        if verdict.result == SpfResult::None {
+            return Err(SpfError::NoRecordAtTarget {
+                domain: target.into_owned(),
             }
-            if verdict.domain.is_none() {
-                verdict.domain = Some(target.into_owned());
-            }
-            return Ok(verdict);
+            .into());
         }
-        Ok(Verdict::new(SpfResult::Neutral, Why::NoMatch))
+        if verdict.domain.is_none() {
+            verdict.domain = Some(target.into_owned());
+        }
+        Ok(verdict)
     }
 
     /// Records a trace event (the closure only runs when tracing).
@@ -438,20 +581,25 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
-    /// syntax error, temperror for DNS failures. Consults and fills the record cache.
-    async fn fetch_record(&mut self, domain: &str) -> Result<Option<Arc<Record>>, SpfError> {
-        let now = *self.now.get_or_insert_with(Instant::now);
-        if let Some(fetched) = self.cache.and_then(|c| c.get(domain, now)) {
-            self.note_record(&fetched, true);
-            return fetched.into_result();
-        }
-        let answer = if fits_dns(domain) {
-            self.resolver.lookup_txt_ttl(domain).await
-        } else {
-            TxtAnswer {
-                result: Err(LookupError::NxDomain),
-                ttl: None,
+    /// syntax error, temperror for DNS failures. From the record cache, else from this evaluation's
+    /// answers, else the run stops to fetch it.
+    fn record(&mut self, domain: &str) -> Result<Option<Arc<Record>>, Stop> {
+        if let Some(cache) = self.cache {
+            let now = *self.now.get_or_insert_with(Instant::now);
+            if let Some(fetched) = cache.get(domain, now) {
+                self.note_record(&fetched, true);
+                return Ok(fetched.into_result()?);
             }
+        }
+        let memo = self.memo;
+        let (fetched, summary) = if fits_dns(domain) {
+            match memo.and_then(|memo| memo.records.get(domain)) {
+                Some((fetched, summary)) => (fetched.clone()?, Cow::Borrowed(summary.as_str())),
+                None => return Err(Stop::Need(Query::Record(domain.to_owned()))),
+            }
+        } else {
+            let summary = LookupError::NxDomain.to_string();
+            (Fetched::NoRecord, Cow::Owned(summary))
         };
         if let Some(trace) = self.trace.as_mut() {
             trace.push(
@@ -459,20 +607,12 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 TraceEvent::Query {
                     rtype: "TXT",
                     name: domain.to_string(),
-                    answer: answer.result.summary(),
+                    answer: summary.into_owned(),
                 },
             );
         }
-        let fetched = match answer.result {
-            Ok(txts) => select_record(domain, &txts),
-            Err(e) if e.is_void() => Fetched::NoRecord,
-            Err(e) => return Err(dns_error(domain, e)),
-        };
-        if let Some(cache) = self.cache {
-            cache.insert(domain, fetched.clone(), answer.ttl, now);
-        }
         self.note_record(&fetched, false);
-        fetched.into_result()
+        Ok(fetched.into_result()?)
     }
 
     fn note_record(&mut self, fetched: &Fetched, cached: bool) {
@@ -524,8 +664,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// Whether `all`, `ip4` or `ip6` matches (these query no DNS); `None` for other mechanisms.
+    #[inline]
     fn matches_address(&self, mechanism: &Mechanism) -> Option<bool> {
-        Some(match (mechanism, self.ip) {
+        Some(match (mechanism, self.inputs.ip) {
             (Mechanism::All, _) => true,
             (Mechanism::Ip4 { addr, prefix }, IpAddr::V4(ip)) => in_prefix(
                 u32::from(ip).into(),
@@ -545,7 +686,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// Whether a mechanism that queries DNS matches (others: [`Evaluation::matches_address`]).
-    async fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, SpfError> {
+    fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, Stop> {
         if let Some(matched) = self.matches_address(mechanism) {
             return Ok(matched);
         }
@@ -553,20 +694,13 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         match mechanism {
             Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => Ok(false),
             Mechanism::A { domain: spec, cidr } => {
-                let target = match spec {
-                    Some(spec) => target!(self, spec, domain),
-                    None => Cow::Borrowed(domain),
-                };
-                Ok(has_address!(self, &target, *cidr, true))
+                let target = self.optional_target(spec.as_ref(), domain)?;
+                self.has_address(&target, *cidr, true)
             }
             Mechanism::Mx { domain: spec, cidr } => {
-                let target = match spec {
-                    Some(spec) => target!(self, spec, domain),
-                    None => Cow::Borrowed(domain),
-                };
-                let resolver = self.resolver;
+                let target = self.optional_target(spec.as_ref(), domain)?;
                 let result = lookup!(self, &target, "MX", |n| {
-                    dns::ask!(resolver, lookup_mx_now, lookup_mx, n)
+                    answer!(self, lookup_mx_now, mx, Mx, n)
                 });
                 let mxs = self.answers(&target, result)?;
                 let hosts = || {
@@ -579,7 +713,8 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     return Err(SpfError::TooManyMxNames {
                         domain: target.into_owned(),
                         limit: self.config.max_mx_names,
-                    });
+                    }
+                    .into());
                 }
                 // In preference order (ties in the order served), without sorting a copy: there
                 // are at most `max_mx_names` hosts.
@@ -593,43 +728,64 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                     };
                     previous = Some((mx.preference, i));
                     let count_void = self.config.count_mx_address_voids;
-                    if has_address!(self, &mx.exchange, *cidr, count_void) {
+                    if self.has_address(&mx.exchange, *cidr, count_void)? {
                         return Ok(true);
                     }
                 }
                 Ok(false)
             }
             Mechanism::Ptr(spec) => {
-                let target = match spec {
-                    Some(spec) => target!(self, spec, domain),
-                    None => Cow::Borrowed(domain),
-                };
-                let names = Box::pin(self.validated_names()).await;
+                let target = self.optional_target(spec.as_ref(), domain)?;
+                let names = self.validated_names()?;
                 Ok(names.iter().any(|n| is_within(n, &target)))
             }
             Mechanism::Exists(spec) => {
-                let target = target!(self, spec, domain);
-                let resolver = self.resolver;
+                let target = self.target(spec, domain)?;
                 let result = lookup!(self, &target, "A", |n| {
-                    dns::ask!(resolver, lookup_a_now, lookup_a, n)
+                    answer!(self, lookup_a_now, a, A, n)
                 });
                 Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
-                let target = target!(self, spec, domain);
+                let target = self.target(spec, domain)?;
                 self.depth += 1;
-                let verdict = Box::pin(self.check_host(&target)).await;
+                let verdict = self.check_host(&target)?;
                 self.depth -= 1;
-                let verdict = verdict?;
                 match verdict.result {
                     SpfResult::Pass => Ok(true),
                     SpfResult::None => Err(SpfError::NoRecordAtTarget {
                         domain: target.into_owned(),
-                    }),
+                    }
+                    .into()),
                     _ => Ok(false),
                 }
             }
         }
+    }
+
+    /// Whether an address of `name` in the client's family is within `cidr` of the client. Void
+    /// answers count towards the void limit when `count_void`; errors give temperror.
+    fn has_address(&mut self, name: &str, cidr: DualCidr, count_void: bool) -> Result<bool, Stop> {
+        Ok(match self.inputs.ip {
+            IpAddr::V4(ip) => {
+                let result = lookup!(self, name, "A", |n| answer!(self, lookup_a_now, a, A, n));
+                let addrs = self.addresses(name, result, count_void)?;
+                let prefix = cidr.v4.unwrap_or(32);
+                addrs
+                    .iter()
+                    .any(|a| in_prefix(u32::from(ip).into(), u32::from(*a).into(), 32, prefix))
+            }
+            IpAddr::V6(ip) => {
+                let result = lookup!(self, name, "AAAA", |n| {
+                    answer!(self, lookup_aaaa_now, aaaa, Aaaa, n)
+                });
+                let addrs = self.addresses(name, result, count_void)?;
+                let prefix = cidr.v6.unwrap_or(128);
+                addrs
+                    .iter()
+                    .any(|a| in_prefix(u128::from(ip), u128::from(*a), 128, prefix))
+            }
+        })
     }
 
     fn addresses<'r, T: Clone>(
@@ -646,31 +802,33 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     /// The client's validated domain names (RFC 7208 §5.5): PTR names (at most `max_ptr_names`) whose
     /// addresses include the client. DNS errors only skip names, as §5.5 says.
-    async fn validated_names(&mut self) -> &[String] {
+    fn validated_names(&mut self) -> Result<&[String], Stop> {
         if self.validated.is_none() {
-            let mut validated = Vec::new();
-            let ptr = self.resolver.lookup_ptr(self.ip).await;
+            let ptr = match self.memo.and_then(|memo| memo.ptr.as_ref()) {
+                Some(ptr) => ptr,
+                None => return Err(Stop::Need(Query::Ptr)),
+            };
             if let Some(trace) = self.trace.as_mut() {
                 trace.push(
                     self.depth + 1,
                     TraceEvent::Query {
                         rtype: "PTR",
-                        name: crate::dns::reverse_name(self.ip),
+                        name: crate::dns::reverse_name(self.inputs.ip),
                         answer: ptr.summary(),
                     },
                 );
             }
+            let mut validated = Vec::new();
             if let Ok(names) = ptr {
                 for name in names.iter().take(self.config.max_ptr_names) {
                     let name = normalize(name);
-                    let resolver = self.resolver;
-                    let found = match self.ip {
-                        IpAddr::V4(ip) => lookup!(self, &name, "A", |n| {
-                            dns::ask!(resolver, lookup_a_now, lookup_a, n)
-                        })
-                        .is_ok_and(|v| v.contains(&ip)),
+                    let found = match self.inputs.ip {
+                        IpAddr::V4(ip) => {
+                            lookup!(self, &name, "A", |n| answer!(self, lookup_a_now, a, A, n))
+                                .is_ok_and(|v| v.contains(&ip))
+                        }
                         IpAddr::V6(ip) => lookup!(self, &name, "AAAA", |n| {
-                            dns::ask!(resolver, lookup_aaaa_now, lookup_aaaa, n)
+                            answer!(self, lookup_aaaa_now, aaaa, Aaaa, n)
                         })
                         .is_ok_and(|v| v.contains(&ip)),
                     };
@@ -681,11 +839,11 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
             self.validated = Some(validated);
         }
-        self.validated.as_deref().unwrap_or_default()
+        Ok(self.validated.as_deref().unwrap_or_default())
     }
 
     /// `%{p}` for `domain`: a validated name equal to it, else one below it, else any (RFC 7208 §7.3);
-    /// `None` (`unknown`) when there is none or they were not computed.
+    /// `None` (`unknown`) when there is none.
     fn validated_name_for(&self, domain: &str) -> Option<&str> {
         let names = self.validated.as_deref()?;
         names
@@ -696,25 +854,24 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             .map(String::as_str)
     }
 
-    /// Builds `%{s}` if `spec` needs it and it is not built yet.
-    fn prepare_sender(&mut self, spec: &MacroString) {
+    /// Builds `%{s}` and the validated names for `%{p}` if `spec` needs them and they are not built.
+    fn prepare(&mut self, spec: &MacroString) -> Result<(), Stop> {
         if self.sender.is_empty() && spec.uses(MacroLetter::Sender) {
-            let mut sender =
-                String::with_capacity(self.local_part.len() + 1 + self.sender_domain.len());
-            sender.push_str(self.local_part);
+            let (local, domain) = (self.inputs.local_part, self.inputs.sender_domain);
+            let mut sender = String::with_capacity(local.len() + 1 + domain.len());
+            sender.push_str(local);
             sender.push('@');
-            sender.push_str(self.sender_domain);
+            sender.push_str(domain);
             self.sender = sender;
         }
+        if self.validated.is_none() && spec.uses(MacroLetter::ValidatedName) {
+            self.validated_names()?;
+        }
+        Ok(())
     }
 
     /// The macro values for `domain`. `%{t}` is only read from the clock for `spec`s that use it.
-    fn context<'c>(
-        &'c self,
-        spec: &MacroString,
-        domain: &'c str,
-        validated_name: Option<&'c str>,
-    ) -> MacroContext<'c> {
+    fn context<'c>(&'c self, spec: &MacroString, domain: &'c str) -> MacroContext<'c> {
         let timestamp = match spec.uses(MacroLetter::Timestamp) {
             true => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -723,71 +880,86 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         };
         MacroContext {
             sender: &self.sender,
-            local_part: self.local_part,
-            sender_domain: self.sender_domain,
+            local_part: self.inputs.local_part,
+            sender_domain: self.inputs.sender_domain,
             domain,
-            ip: self.ip,
-            helo: self.helo,
-            validated_name,
+            ip: self.inputs.ip,
+            helo: self.inputs.helo,
+            validated_name: self.validated_name_for(domain),
             receiver: &self.config.receiver,
             timestamp,
         }
     }
 
+    /// The target of an `a`, `mx` or `ptr`: its domain-spec expanded, or the current domain.
+    fn optional_target<'s>(
+        &mut self,
+        spec: Option<&'s DomainSpec>,
+        domain: &'s str,
+    ) -> Result<Cow<'s, str>, Stop> {
+        match spec {
+            Some(spec) => self.target(spec, domain),
+            None => Ok(Cow::Borrowed(domain)),
+        }
+    }
+
     /// Expands a domain-spec into the name to query, truncated to 253 bytes (borrowed when the spec
     /// is a plain name). Names are not checked further: a name that cannot be queried is answered
-    /// NXDOMAIN without a query (see `lookup!`). `%{p}` needs the validated names computed first
-    /// (the `target!` macro does that).
-    fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Cow<'s, str> {
+    /// NXDOMAIN without a query (see `lookup!`).
+    fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Result<Cow<'s, str>, Stop> {
         if let Some(name) = spec.as_literal() {
             if name.len() <= MAX_NAME_LEN && !name.ends_with('.') {
-                return Cow::Borrowed(name);
+                return Ok(Cow::Borrowed(name));
             }
         }
-        self.prepare_sender(spec);
-        let p = self.validated_name_for(domain);
+        self.prepare(spec)?;
         let mut name = String::new();
-        spec.expand_name(&self.context(spec, domain, p), &mut name);
-        Cow::Owned(name)
+        spec.expand_name(&self.context(spec, domain), &mut name);
+        Ok(Cow::Owned(name))
     }
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
     /// otherwise the configured default.
-    async fn explain(&mut self, exp: Option<&DomainSpec>, domain: &str) -> String {
+    fn explain(&mut self, exp: Option<&DomainSpec>, domain: &str) -> Result<String, Stop> {
         if let Some(spec) = exp {
-            if let Some(text) = self.fetch_explanation(spec, domain).await {
-                return text;
+            if let Some(text) = self.fetch_explanation(spec, domain)? {
+                return Ok(text);
             }
         }
-        match self.default_explanation {
+        Ok(match self.default_explanation {
             Some(ms) => {
-                self.prepare_sender(ms);
+                self.prepare(ms)?;
                 let mut out = String::with_capacity(explanation_capacity(ms, &self.sender));
-                ms.expand(&self.context(ms, self.sender_domain, None), &mut out);
+                ms.expand(&self.context(ms, self.inputs.sender_domain), &mut out);
                 out
             }
             None => self.config.default_explanation.clone(),
-        }
+        })
     }
 
-    async fn fetch_explanation(&mut self, spec: &DomainSpec, domain: &str) -> Option<String> {
-        let target = target!(self, spec, domain);
-        let resolver = self.resolver;
-        let txts = lookup!(self, &target, "TXT", |n| resolver.lookup_txt(n).await).ok()?;
-        let [txt] = txts.as_slice() else { return None };
-        let text = String::from_utf8(txt.joined()).ok()?;
+    fn fetch_explanation(
+        &mut self,
+        spec: &DomainSpec,
+        domain: &str,
+    ) -> Result<Option<String>, Stop> {
+        let target = self.target(spec, domain)?;
+        let Ok(txts) = lookup!(self, &target, "TXT", |n| answer!(self, texts, Text, n)) else {
+            return Ok(None);
+        };
+        let [txt] = &*txts else { return Ok(None) };
+        let Ok(text) = String::from_utf8(txt.joined()) else {
+            return Ok(None);
+        };
         if !text.is_ascii() {
-            return None;
+            return Ok(None);
         }
-        let ms = parse_explanation(&text).ok()?;
-        self.prepare_sender(&ms);
-        if self.validated.is_none() && ms.uses(MacroLetter::ValidatedName) {
-            Box::pin(self.validated_names()).await;
-        }
-        let p = self.validated_name_for(domain);
+        let Ok(ms) = parse_explanation(&text) else {
+            return Ok(None);
+        };
+        self.prepare(&ms)?;
         let mut out = String::with_capacity(explanation_capacity(&ms, &self.sender));
-        ms.expand(&self.context(&ms, domain, p), &mut out);
-        Some(out)
+        ms.expand(&self.context(&ms, domain), &mut out);
+        Ok(Some(out))
     }
 }
 
@@ -876,6 +1048,40 @@ fn in_prefix(ip: u128, net: u128, bits: u32, prefix: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dns::ZoneResolver;
+
+    #[test]
+    fn nesting_is_bounded_even_without_a_lookup_limit() {
+        let zone: ZoneResolver = r#"
+            a.example TXT "v=spf1 include:b.example -all"
+            b.example TXT "v=spf1 redirect=a.example"
+        "#
+        .parse()
+        .unwrap();
+        let config = Config {
+            max_dns_lookups: u32::MAX,
+            ..Config::default()
+        };
+        let spf = Verifier::with_config(&zone, config);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(spf.check_host(
+            "192.0.2.1".parse().unwrap(),
+            "a.example",
+            "x",
+            "h.example",
+            Identity::MailFrom,
+        ));
+        assert_eq!(out.result, SpfResult::Permerror);
+        assert!(matches!(
+            out.error(),
+            Some(SpfError::TooManyDnsLookups { .. })
+        ));
+        // Two levels of nesting per include/redirect pair: stopped at the depth bound.
+        assert_eq!(out.dns_lookups, u32::from(MAX_DEPTH) / 2);
+        assert_eq!(zone.query_count(), 2, "each record fetched once");
+    }
 
     #[test]
     fn prefixes() {
