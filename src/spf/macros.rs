@@ -19,7 +19,7 @@
 //! assert_eq!(out, "3.2.0.192.in-addr._spf.example.com bad.strong strong-bad%40email.example.com");
 //! ```
 
-use super::record::{Macro, MacroLetter, MacroPart, MacroString};
+use super::record::{Delimiters, Macro, MacroLetter, MacroPart, MacroString};
 use crate::name::MAX_NAME_LEN;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -50,6 +50,21 @@ pub struct MacroContext<'a> {
 impl MacroString {
     /// Appends the expansion of this string to `out`.
     pub fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        out.reserve(self.expansion_bound(ctx));
+        self.expand_reserved(ctx, out);
+    }
+
+    /// Expands this string as a name to query: truncated from the left, label by label, to at most
+    /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
+    pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        out.clear();
+        out.reserve(self.expansion_bound(ctx));
+        self.expand_reserved(ctx, out);
+        truncate_name(out);
+    }
+
+    /// Appends the expansion, `out` already having room for it.
+    fn expand_reserved(&self, ctx: &MacroContext<'_>, out: &mut String) {
         for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => out.push_str(s),
@@ -58,15 +73,23 @@ impl MacroString {
         }
     }
 
-    /// Expands this string as a name to query: truncated from the left, label by label, to at most
-    /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
-    pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        out.clear();
-        out.reserve(64);
-        self.expand(ctx, out);
-        truncate_name(out);
+    /// Room to reserve for the expansion, so that it allocates once: at least its length (exactly
+    /// it for macros without transformers or escaping), capped at [`RESERVE_CAP`].
+    fn expansion_bound(&self, ctx: &MacroContext<'_>) -> usize {
+        self.parts()
+            .fold(0usize, |n, part| {
+                n.saturating_add(match part {
+                    MacroPart::Literal(s) => s.len(),
+                    MacroPart::Macro(m) => m.expansion_bound(ctx),
+                })
+            })
+            .min(RESERVE_CAP)
     }
 }
+
+/// The most reserved ahead for an expansion; longer ones (hostile input, cut to 253 bytes as names
+/// anyway) grow as they go.
+const RESERVE_CAP: usize = 1024;
 
 /// Removes leading labels until `name` is at most 253 bytes, and one trailing dot.
 pub(crate) fn truncate_name(name: &mut String) {
@@ -90,20 +113,81 @@ pub(crate) fn truncate_name(name: &mut String) {
 
 impl Macro {
     fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        let mut buf = Ascii::default();
-        let text = self.value(ctx, &mut buf);
-        if self.url_escape {
-            let mut transformed = String::with_capacity(text.len());
-            self.transform_into(text, &mut transformed);
-            url_escape(&transformed, out);
-        } else {
-            self.transform_into(text, out);
+        // `keep` is never 0 from the parser; a hand-built 0 keeps no part.
+        let keep = match self.keep {
+            None => usize::MAX,
+            Some(k) => usize::try_from(k).unwrap_or(usize::MAX),
+        };
+        if keep == 0 {
+            return;
+        }
+        if self.letter == MacroLetter::Ip {
+            // Split into octets or nibbles directly; every byte of it is unreserved, so URL
+            // escaping leaves it as it is.
+            return self.expand_ip(ctx.ip, keep, out);
+        }
+        match self.str_value(ctx) {
+            Some(text) => self.transform_escaped(text, keep, out),
+            None => self.expand_formatted(ctx, keep, out),
         }
     }
 
-    /// The macro letter's value; formatted values (addresses, the time) go into `buf`.
-    fn value<'c>(&self, ctx: &MacroContext<'c>, buf: &'c mut Ascii) -> &'c str {
-        match self.letter {
+    /// `%{c}` and `%{t}` (explanations only): formatted first, out of line.
+    #[inline(never)]
+    fn expand_formatted(&self, ctx: &MacroContext<'_>, keep: usize, out: &mut String) {
+        let mut buf = Ascii::default();
+        match (self.letter, ctx.ip) {
+            (MacroLetter::ClientIp, IpAddr::V4(v4)) => {
+                push_dotted(&v4.octets(), &mut buf, push_decimal)
+            }
+            (MacroLetter::ClientIp, IpAddr::V6(v6)) => {
+                let _ = write!(buf, "{v6}");
+            }
+            (MacroLetter::Timestamp, _) => {
+                let _ = write!(buf, "{}", ctx.timestamp);
+            }
+            _ => self.expand_ip(ctx.ip, usize::MAX, &mut buf),
+        }
+        self.transform_escaped(buf.as_str(), keep, out);
+    }
+
+    fn transform_escaped(&self, text: &str, keep: usize, out: &mut String) {
+        if self.url_escape {
+            self.transform_into(text, keep, &mut UrlEscaped(out));
+        } else {
+            self.transform_into(text, keep, out);
+        }
+    }
+
+    /// At least the length of this macro's expansion (exactly it without transformers or
+    /// escaping).
+    fn expansion_bound(&self, ctx: &MacroContext<'_>) -> usize {
+        let v6 = ctx.ip.is_ipv6();
+        let len = match self.letter {
+            MacroLetter::Sender => ctx.sender.len(),
+            MacroLetter::LocalPart => ctx.local_part.len(),
+            MacroLetter::SenderDomain => ctx.sender_domain.len(),
+            MacroLetter::Domain => ctx.domain.len(),
+            MacroLetter::Helo => ctx.helo.len(),
+            MacroLetter::ValidatedName => ctx.validated_name.map_or(7, str::len),
+            MacroLetter::Receiver => ctx.receiver.len(),
+            MacroLetter::IpVersion => 7,
+            MacroLetter::Ip if v6 => 63,
+            MacroLetter::ClientIp if v6 => 39,
+            MacroLetter::Ip | MacroLetter::ClientIp => 15,
+            MacroLetter::Timestamp => 20,
+        };
+        if self.url_escape {
+            len.saturating_mul(3)
+        } else {
+            len
+        }
+    }
+
+    /// The macro letter's value when it is a string as it is: not for `%{i}`, `%{c}` and `%{t}`,
+    /// which are formatted.
+    fn str_value<'c>(&self, ctx: &MacroContext<'c>) -> Option<&'c str> {
+        Some(match self.letter {
             MacroLetter::Sender => ctx.sender,
             MacroLetter::LocalPart => ctx.local_part,
             MacroLetter::SenderDomain => ctx.sender_domain,
@@ -115,51 +199,179 @@ impl Macro {
                 IpAddr::V4(_) => "in-addr",
                 IpAddr::V6(_) => "ip6",
             },
-            MacroLetter::Ip => {
-                dotted_ip(ctx.ip, buf);
-                buf.as_str()
-            }
-            MacroLetter::ClientIp => {
-                match ctx.ip {
-                    IpAddr::V4(v4) => dotted_quad(v4, buf),
-                    IpAddr::V6(v6) => {
-                        let _ = write!(buf, "{v6}");
-                    }
+            MacroLetter::Ip | MacroLetter::ClientIp | MacroLetter::Timestamp => return None,
+        })
+    }
+
+    /// `%{i}` (RFC 7208 §7.3): the octets (IPv4) or nibbles (IPv6) are the parts when `.` is a
+    /// delimiter, as they are of the dotted text; otherwise the whole text is the one part.
+    fn expand_ip(&self, ip: IpAddr, keep: usize, out: &mut impl AsciiOut) {
+        let split = self.delimiters.contains('.');
+        let reverse = split && self.reverse;
+        match ip {
+            IpAddr::V4(v4) => {
+                let mut octets = v4.octets();
+                if reverse {
+                    octets.reverse();
                 }
-                buf.as_str()
+                let n = if split { keep.min(4) } else { 4 };
+                push_dotted(&octets[4 - n..], out, push_decimal);
             }
-            MacroLetter::Timestamp => {
-                let _ = write!(buf, "{}", ctx.timestamp);
-                buf.as_str()
-            }
+            IpAddr::V6(v6) => expand_ip6(v6, reverse, if split { keep } else { 32 }, out),
         }
     }
 
-    /// Writes `text` split on the delimiters, reversed, cut to the right-hand parts and joined with
-    /// `.` (RFC 7208 §7.3), without collecting the parts.
-    fn transform_into(&self, text: &str, out: &mut String) {
-        if self.keep.is_none() && !self.reverse && self.delimiters.is_default() {
+    /// Writes `text` split on the delimiters, reversed, cut to the right-hand `keep` parts and
+    /// joined with `.` (RFC 7208 §7.3), in one pass over the bytes it keeps (delimiters are ASCII,
+    /// so splitting on bytes keeps UTF-8 intact).
+    fn transform_into(&self, text: &str, keep: usize, out: &mut impl Sink) {
+        if !self.reverse && keep == usize::MAX && self.delimiters.is_default() {
             out.push_str(text);
             return;
         }
-        let delims = self.delimiters;
-        let is_delim = move |c: char| delims.contains(c);
-        let parts = 1 + text.chars().filter(|&c| is_delim(c)).count();
-        let keep = self.keep.map_or(parts, |k| (k as usize).min(parts));
-        let mut first = true;
-        let mut push = |part: &str| {
-            if !first {
-                out.push('.');
-            }
-            first = false;
-            out.push_str(part);
-        };
+        let delims = DelimiterSet::new(self.delimiters);
+        let bytes = text.as_bytes();
         if self.reverse {
             // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first.
-            text.rsplit(is_delim).skip(parts - keep).for_each(&mut push);
+            let end = match keep {
+                usize::MAX => bytes.len(),
+                _ => delims.nth_from_left(bytes, keep).unwrap_or(bytes.len()),
+            };
+            let mut part_end = end;
+            for (i, &b) in bytes[..end].iter().enumerate().rev() {
+                if delims.has(b) {
+                    out.push_str(text.get(i + 1..part_end).unwrap_or_default());
+                    out.push_dot();
+                    part_end = i;
+                }
+            }
+            out.push_str(text.get(..part_end).unwrap_or_default());
         } else {
-            text.split(is_delim).skip(parts - keep).for_each(&mut push);
+            let start = match keep {
+                usize::MAX => 0,
+                _ => delims.nth_from_right(bytes, keep).map_or(0, |i| i + 1),
+            };
+            let tail = text.get(start..).unwrap_or_default();
+            if delims.is_dot() {
+                out.push_str(tail);
+                return;
+            }
+            let mut part_start = 0;
+            for (i, &b) in tail.as_bytes().iter().enumerate() {
+                if delims.has(b) {
+                    out.push_str(tail.get(part_start..i).unwrap_or_default());
+                    out.push_dot();
+                    part_start = i + 1;
+                }
+            }
+            out.push_str(tail.get(part_start..).unwrap_or_default());
         }
+    }
+}
+
+/// `%{i}` for IPv6: the right-hand `keep` of the 32 nibbles, reversed first if `reverse`. Out of line,
+/// so that the IPv4 path does not carry (or hoist) its work.
+#[inline(never)]
+fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl AsciiOut) {
+    let mut nibbles = [0u8; 32];
+    for (pair, b) in nibbles.chunks_exact_mut(2).zip(ip.octets()) {
+        pair[0] = b >> 4;
+        pair[1] = b & 0xf;
+    }
+    if reverse {
+        nibbles.reverse();
+    }
+    let n = keep.min(32);
+    push_dotted(&nibbles[32 - n..], out, |nibble, out| {
+        out.push_ascii(HEX_LOWER[usize::from(nibble & 0xf)]);
+    });
+}
+
+/// Where transformed text goes: a string as it is, or URL-escaped.
+trait Sink {
+    fn push_str(&mut self, s: &str);
+    fn push_dot(&mut self);
+}
+
+impl Sink for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn push_dot(&mut self) {
+        self.push('.');
+    }
+}
+
+/// A sink that URL-escapes what it is given (a `.` needs no escaping).
+struct UrlEscaped<'a>(&'a mut String);
+
+impl Sink for UrlEscaped<'_> {
+    fn push_str(&mut self, s: &str) {
+        url_escape(s, self.0);
+    }
+    fn push_dot(&mut self) {
+        self.0.push('.');
+    }
+}
+
+/// A set of delimiter bytes as a bit mask (bit `b - b'+'`: every delimiter lies in `+` ..= `_`),
+/// built once per macro from [`Delimiters::contains`].
+#[derive(Debug, Clone, Copy)]
+struct DelimiterSet(u64);
+
+impl DelimiterSet {
+    const BASE: u8 = b'+';
+    const DOT: u64 = 1 << (b'.' - Self::BASE);
+
+    fn new(d: Delimiters) -> Self {
+        if d.is_default() {
+            return DelimiterSet(Self::DOT);
+        }
+        let mut mask = 0;
+        for c in *b".-+,/_=" {
+            if d.contains(char::from(c)) {
+                mask |= 1 << (c - Self::BASE);
+            }
+        }
+        DelimiterSet(mask)
+    }
+
+    fn has(self, b: u8) -> bool {
+        let k = b.wrapping_sub(Self::BASE);
+        k < 64 && (self.0 >> k) & 1 != 0
+    }
+
+    /// Whether `.` is the only delimiter (so joining with `.` changes nothing).
+    fn is_dot(self) -> bool {
+        self.0 == Self::DOT
+    }
+
+    /// The index of the `n`th delimiter (`n >= 1`) from the left.
+    fn nth_from_left(self, bytes: &[u8], n: usize) -> Option<usize> {
+        let mut left = n;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.has(b) {
+                left -= 1;
+                if left == 0 {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    /// The index of the `n`th delimiter (`n >= 1`) from the right.
+    fn nth_from_right(self, bytes: &[u8], n: usize) -> Option<usize> {
+        let mut left = n;
+        for (i, &b) in bytes.iter().enumerate().rev() {
+            if self.has(b) {
+                left -= 1;
+                if left == 0 {
+                    return Some(i);
+                }
+            }
+        }
+        None
     }
 }
 
@@ -185,6 +397,28 @@ impl Ascii {
     }
 }
 
+/// Where formatted addresses go, an ASCII byte at a time.
+trait AsciiOut {
+    /// Appends `b`, an ASCII byte.
+    fn push_ascii(&mut self, b: u8);
+}
+
+impl AsciiOut for String {
+    fn push_ascii(&mut self, b: u8) {
+        self.push(char::from(b));
+    }
+}
+
+impl AsciiOut for Ascii {
+    /// Appends `b` (an ASCII byte), or nothing when the buffer is full.
+    fn push_ascii(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+}
+
 impl std::fmt::Write for Ascii {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         let end = self.len + s.len();
@@ -195,49 +429,147 @@ impl std::fmt::Write for Ascii {
     }
 }
 
-/// `%{i}`: dotted-decimal for IPv4, dot-separated nibbles for IPv6 (RFC 7208 §7.3).
-fn dotted_ip(ip: IpAddr, out: &mut impl std::fmt::Write) {
-    match ip {
-        IpAddr::V4(v4) => dotted_quad(v4, out),
-        IpAddr::V6(v6) => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            for (i, b) in v6.octets().iter().enumerate() {
-                if i > 0 {
-                    let _ = out.write_char('.');
-                }
-                let _ = out.write_char(char::from(HEX[(b >> 4) as usize]));
-                let _ = out.write_char('.');
-                let _ = out.write_char(char::from(HEX[(b & 0xf) as usize]));
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Writes `items` joined with `.`, each with `write` (no formatting machinery: this runs for every
+/// `%{i}` and every default explanation).
+fn push_dotted<O: AsciiOut>(items: &[u8], out: &mut O, write: impl Fn(u8, &mut O)) {
+    let mut items = items.iter();
+    if let Some(&first) = items.next() {
+        write(first, out);
+    }
+    for &item in items {
+        out.push_ascii(b'.');
+        write(item, out);
+    }
+}
+
+/// An octet in decimal.
+fn push_decimal(octet: u8, out: &mut impl AsciiOut) {
+    if octet >= 100 {
+        out.push_ascii(b'0' + octet / 100);
+    }
+    if octet >= 10 {
+        out.push_ascii(b'0' + octet / 10 % 10);
+    }
+    out.push_ascii(b'0' + octet % 10);
+}
+
+/// Whether each byte is RFC 3986 "unreserved" (ASCII letters, digits, `-._~`).
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
+/// URL-escapes every byte outside RFC 3986 "unreserved", copying unreserved runs whole.
+fn url_escape(text: &str, out: &mut String) {
+    let mut run = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if !UNRESERVED[usize::from(b)] {
+            // A run of unreserved bytes is ASCII, so both its ends are char boundaries (`get`
+            // refuses only an empty run inside a multi-byte character).
+            out.push_str(text.get(run..i).unwrap_or_default());
+            out.push('%');
+            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
+            out.push(char::from(HEX_UPPER[usize::from(b & 0xf)]));
+            run = i + 1;
+        }
+    }
+    out.push_str(text.get(run..).unwrap_or_default());
+}
+
+/// The expansion as first written (scanning each value twice, through `str::split`, and formatting
+/// addresses with `fmt`), kept as the reference the fast one is checked against.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    pub(super) fn expand(ms: &MacroString, ctx: &MacroContext<'_>, out: &mut String) {
+        for part in ms.parts() {
+            match part {
+                MacroPart::Literal(s) => out.push_str(s),
+                MacroPart::Macro(m) => expand_macro(m, ctx, out),
             }
         }
     }
-}
 
-/// An IPv4 address in dotted-decimal form, without the formatting machinery (this runs for every
-/// `%{i}` and every default explanation).
-fn dotted_quad(ip: std::net::Ipv4Addr, out: &mut impl std::fmt::Write) {
-    for (i, octet) in ip.octets().into_iter().enumerate() {
-        if i > 0 {
-            let _ = out.write_char('.');
+    pub(super) fn expand_name(ms: &MacroString, ctx: &MacroContext<'_>, out: &mut String) {
+        out.clear();
+        expand(ms, ctx, out);
+        if out.ends_with('.') {
+            out.pop();
         }
-        if octet >= 100 {
-            let _ = out.write_char(char::from(b'0' + octet / 100));
+        // Drop leading labels one at a time until the name fits.
+        while out.len() > MAX_NAME_LEN {
+            match out.find('.') {
+                Some(dot) => drop(out.drain(..=dot)),
+                None => out.clear(),
+            }
         }
-        if octet >= 10 {
-            let _ = out.write_char(char::from(b'0' + octet / 10 % 10));
-        }
-        let _ = out.write_char(char::from(b'0' + octet % 10));
     }
-}
 
-/// URL-escapes every byte outside RFC 3986 "unreserved".
-fn url_escape(text: &str, out: &mut String) {
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
+    fn expand_macro(m: &Macro, ctx: &MacroContext<'_>, out: &mut String) {
+        let text = value(m, ctx);
+        if m.url_escape {
+            let mut transformed = String::new();
+            transform_into(m, &text, &mut transformed);
+            for b in transformed.bytes() {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
         } else {
-            let _ = write!(out, "%{b:02X}");
+            transform_into(m, &text, out);
         }
+    }
+
+    fn value(m: &Macro, ctx: &MacroContext<'_>) -> String {
+        match m.letter {
+            MacroLetter::Sender => ctx.sender.to_string(),
+            MacroLetter::LocalPart => ctx.local_part.to_string(),
+            MacroLetter::SenderDomain => ctx.sender_domain.to_string(),
+            MacroLetter::Domain => ctx.domain.to_string(),
+            MacroLetter::Helo => ctx.helo.to_string(),
+            MacroLetter::ValidatedName => ctx.validated_name.unwrap_or("unknown").to_string(),
+            MacroLetter::Receiver => ctx.receiver.to_string(),
+            MacroLetter::IpVersion => match ctx.ip {
+                IpAddr::V4(_) => "in-addr".to_string(),
+                IpAddr::V6(_) => "ip6".to_string(),
+            },
+            MacroLetter::Ip => match ctx.ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => v6
+                    .octets()
+                    .iter()
+                    .map(|b| format!("{:x}.{:x}", b >> 4, b & 0xf))
+                    .collect::<Vec<_>>()
+                    .join("."),
+            },
+            MacroLetter::ClientIp => ctx.ip.to_string(),
+            MacroLetter::Timestamp => ctx.timestamp.to_string(),
+        }
+    }
+
+    fn transform_into(m: &Macro, text: &str, out: &mut String) {
+        let delims = m.delimiters;
+        let is_delim = move |c: char| delims.contains(c);
+        let mut parts: Vec<&str> = text.split(is_delim).collect();
+        if m.reverse {
+            parts.reverse();
+        }
+        let keep = m
+            .keep
+            .map_or(parts.len(), |k| (k as usize).min(parts.len()));
+        out.push_str(&parts[parts.len() - keep..].join("."));
     }
 }
 
@@ -245,6 +577,7 @@ fn url_escape(text: &str, out: &mut String) {
 mod tests {
     use super::*;
     use crate::spf::parse_explanation;
+    use proptest::prelude::*;
 
     fn ctx(ip: &str) -> MacroContext<'static> {
         MacroContext {
@@ -351,5 +684,133 @@ mod tests {
         let mut one = "x".repeat(300);
         truncate_name(&mut one);
         assert_eq!(one, "");
+    }
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Z0-9.+,/_=~ é😀%-]{0,24}",
+            1 => "[a-z.-]{0,300}",
+        ]
+    }
+
+    fn a_macro() -> impl Strategy<Value = Macro> {
+        (
+            0usize..11,
+            any::<bool>(),
+            prop_oneof![
+                Just(None),
+                (0u32..6).prop_map(Some),
+                any::<u32>().prop_map(Some)
+            ],
+            any::<bool>(),
+            "[-.+,/_=]{0,4}",
+        )
+            .prop_map(|(letter, url_escape, keep, reverse, delims)| Macro {
+                letter: MacroLetter::from_char("slodipvhcrt".as_bytes()[letter] as char).unwrap(),
+                url_escape,
+                keep,
+                reverse,
+                delimiters: delims.parse().unwrap(),
+            })
+    }
+
+    fn macro_string() -> impl Strategy<Value = MacroString> {
+        prop::collection::vec(
+            prop_oneof![text().prop_map(Err), a_macro().prop_map(Ok)],
+            0..8,
+        )
+        .prop_map(|parts| {
+            let mut ms = MacroString::default();
+            for part in parts {
+                match part {
+                    Ok(m) => ms.push_macro(m),
+                    Err(s) => ms.push_literal(&s),
+                }
+            }
+            ms
+        })
+    }
+
+    #[derive(Debug, Clone)]
+    struct Values {
+        strings: [String; 6],
+        validated: Option<String>,
+        ip: IpAddr,
+        timestamp: u64,
+    }
+
+    fn values() -> impl Strategy<Value = Values> {
+        (
+            [text(), text(), text(), text(), text(), text()],
+            prop::option::of(text()),
+            prop_oneof![
+                any::<[u8; 4]>().prop_map(IpAddr::from),
+                any::<[u8; 16]>().prop_map(IpAddr::from),
+            ],
+            any::<u64>(),
+        )
+            .prop_map(|(strings, validated, ip, timestamp)| Values {
+                strings,
+                validated,
+                ip,
+                timestamp,
+            })
+    }
+
+    impl Values {
+        fn context(&self) -> MacroContext<'_> {
+            let [sender, local_part, sender_domain, domain, helo, receiver] = &self.strings;
+            MacroContext {
+                sender,
+                local_part,
+                sender_domain,
+                domain,
+                ip: self.ip,
+                helo,
+                validated_name: self.validated.as_deref(),
+                receiver,
+                timestamp: self.timestamp,
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn expansion_matches_reference(ms in macro_string(), values in values()) {
+            let ctx = values.context();
+            let (mut fast, mut slow) = (String::from("kept"), String::from("kept"));
+            ms.expand(&ctx, &mut fast);
+            reference::expand(&ms, &ctx, &mut slow);
+            prop_assert_eq!(&fast, &slow, "{}", ms);
+            let (mut fast, mut slow) = (String::from("junk"), String::new());
+            ms.expand_name(&ctx, &mut fast);
+            reference::expand_name(&ms, &ctx, &mut slow);
+            prop_assert_eq!(&fast, &slow, "{}", ms);
+        }
+    }
+
+    #[test]
+    fn keep_zero_keeps_nothing() {
+        let values = Values {
+            strings: [
+                "a.b".to_string(),
+                "c-d".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+            validated: None,
+            ip: "192.0.2.1".parse().unwrap(),
+            timestamp: 0,
+        };
+        for letter in "slodipvhcrt".chars() {
+            let mut m = Macro::new(MacroLetter::from_char(letter).unwrap());
+            m.keep = Some(0);
+            let mut ms = MacroString::literal("x.");
+            ms.push_macro(m);
+            let mut out = String::new();
+            ms.expand(&values.context(), &mut out);
+            assert_eq!(out, "x.", "{letter}");
+        }
     }
 }
