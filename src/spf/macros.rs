@@ -50,21 +50,38 @@ pub struct MacroContext<'a> {
 impl MacroString {
     /// Appends the expansion of this string to `out`.
     pub fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        out.reserve(self.expansion_bound(ctx));
-        self.expand_reserved(ctx, out);
+        let mut buf = Buf::<STACK_LEN>::new();
+        self.expand_into(ctx, &mut buf);
+        match buf.as_str() {
+            Some(text) => out.push_str(text),
+            None => self.expand_long(ctx, out),
+        }
     }
 
     /// Expands this string as a name to query: truncated from the left, label by label, to at most
     /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
     pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
         out.clear();
-        out.reserve(self.expansion_bound(ctx));
-        self.expand_reserved(ctx, out);
-        truncate_name(out);
+        let mut buf = Buf::<STACK_LEN>::new();
+        self.expand_into(ctx, &mut buf);
+        match buf.as_str() {
+            Some(text) => out.push_str(text.get(name_range(text)).unwrap_or_default()),
+            None => {
+                self.expand_long(ctx, out);
+                truncate_name(out);
+            }
+        }
     }
 
-    /// Appends the expansion, `out` already having room for it.
-    fn expand_reserved(&self, ctx: &MacroContext<'_>, out: &mut String) {
+    /// Appends an expansion too long for the stack to `out`, reserving room for it first.
+    #[cold]
+    #[inline(never)]
+    fn expand_long(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        out.reserve(self.expansion_bound(ctx));
+        self.expand_into(ctx, out);
+    }
+
+    fn expand_into(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
         for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => out.push_str(s),
@@ -73,8 +90,8 @@ impl MacroString {
         }
     }
 
-    /// Room to reserve for the expansion, so that it allocates once: at least its length (exactly
-    /// it for macros without transformers or escaping), capped at [`RESERVE_CAP`].
+    /// At least the length of the expansion (exactly it for macros without transformers or
+    /// escaping), capped at [`RESERVE_CAP`].
     fn expansion_bound(&self, ctx: &MacroContext<'_>) -> usize {
         self.parts()
             .fold(0usize, |n, part| {
@@ -87,32 +104,40 @@ impl MacroString {
     }
 }
 
-/// The most reserved ahead for an expansion; longer ones (hostile input, cut to 253 bytes as names
-/// anyway) grow as they go.
+/// Expansions up to this long are built on the stack, then copied into the output with a single
+/// allocation of the exact size; longer ones (cut to 253 bytes as names anyway) go to the output
+/// directly.
+const STACK_LEN: usize = 320;
+
+/// The most reserved ahead for a long expansion; longer ones (hostile input) grow as they go.
 const RESERVE_CAP: usize = 1024;
+
+/// The part of `name` to query: without one trailing dot and, beyond 253 bytes, without as few
+/// leading labels as make it fit (RFC 7208 §7.3); empty when no whole-label suffix fits.
+fn name_range(name: &str) -> std::ops::Range<usize> {
+    let bytes = name.as_bytes();
+    let end = bytes.len() - usize::from(bytes.last() == Some(&b'.'));
+    if end <= MAX_NAME_LEN {
+        return 0..end;
+    }
+    let excess = end - MAX_NAME_LEN;
+    // Cut after the first dot at index `excess - 1` or later: the shortest whole-label prefix.
+    let start = match bytes[excess - 1..end].iter().position(|&b| b == b'.') {
+        Some(p) => excess + p,
+        None => end,
+    };
+    start..end
+}
 
 /// Removes leading labels until `name` is at most 253 bytes, and one trailing dot.
 pub(crate) fn truncate_name(name: &mut String) {
-    if name.ends_with('.') {
-        name.pop();
-    }
-    if name.len() <= MAX_NAME_LEN {
-        return;
-    }
-    let excess = name.len() - MAX_NAME_LEN;
-    // Cut after the first dot at index `excess - 1` or later: the shortest whole-label prefix.
-    let cut = match name.as_bytes()[excess - 1..]
-        .iter()
-        .position(|&b| b == b'.')
-    {
-        Some(p) => excess + p,
-        None => name.len(),
-    };
-    name.drain(..cut);
+    let range = name_range(name);
+    name.truncate(range.end);
+    name.drain(..range.start);
 }
 
 impl Macro {
-    fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
+    fn expand(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
         // `keep` is never 0 from the parser; a hand-built 0 keeps no part.
         let keep = match self.keep {
             None => usize::MAX,
@@ -134,12 +159,10 @@ impl Macro {
 
     /// `%{c}` and `%{t}` (explanations only): formatted first, out of line.
     #[inline(never)]
-    fn expand_formatted(&self, ctx: &MacroContext<'_>, keep: usize, out: &mut String) {
-        let mut buf = Ascii::default();
+    fn expand_formatted(&self, ctx: &MacroContext<'_>, keep: usize, out: &mut impl Out) {
+        let mut buf = Buf::<72>::new();
         match (self.letter, ctx.ip) {
-            (MacroLetter::ClientIp, IpAddr::V4(v4)) => {
-                push_dotted(&v4.octets(), &mut buf, push_decimal)
-            }
+            (MacroLetter::ClientIp, IpAddr::V4(v4)) => push_octets(&v4.octets(), &mut buf),
             (MacroLetter::ClientIp, IpAddr::V6(v6)) => {
                 let _ = write!(buf, "{v6}");
             }
@@ -148,10 +171,10 @@ impl Macro {
             }
             _ => self.expand_ip(ctx.ip, usize::MAX, &mut buf),
         }
-        self.transform_escaped(buf.as_str(), keep, out);
+        self.transform_escaped(buf.as_str().unwrap_or_default(), keep, out);
     }
 
-    fn transform_escaped(&self, text: &str, keep: usize, out: &mut String) {
+    fn transform_escaped(&self, text: &str, keep: usize, out: &mut impl Out) {
         if self.url_escape {
             self.transform_into(text, keep, &mut UrlEscaped(out));
         } else {
@@ -205,7 +228,7 @@ impl Macro {
 
     /// `%{i}` (RFC 7208 §7.3): the octets (IPv4) or nibbles (IPv6) are the parts when `.` is a
     /// delimiter, as they are of the dotted text; otherwise the whole text is the one part.
-    fn expand_ip(&self, ip: IpAddr, keep: usize, out: &mut impl AsciiOut) {
+    fn expand_ip(&self, ip: IpAddr, keep: usize, out: &mut impl Out) {
         let split = self.delimiters.contains('.');
         let reverse = split && self.reverse;
         match ip {
@@ -215,7 +238,7 @@ impl Macro {
                     octets.reverse();
                 }
                 let n = if split { keep.min(4) } else { 4 };
-                push_dotted(&octets[4 - n..], out, push_decimal);
+                push_octets(&octets[4 - n..], out);
             }
             IpAddr::V6(v6) => expand_ip6(v6, reverse, if split { keep } else { 32 }, out),
         }
@@ -224,7 +247,7 @@ impl Macro {
     /// Writes `text` split on the delimiters, reversed, cut to the right-hand `keep` parts and
     /// joined with `.` (RFC 7208 §7.3), in one pass over the bytes it keeps (delimiters are ASCII,
     /// so splitting on bytes keeps UTF-8 intact).
-    fn transform_into(&self, text: &str, keep: usize, out: &mut impl Sink) {
+    fn transform_into(&self, text: &str, keep: usize, out: &mut impl Out) {
         if !self.reverse && keep == usize::MAX && self.delimiters.is_default() {
             out.push_str(text);
             return;
@@ -241,7 +264,7 @@ impl Macro {
             for (i, &b) in bytes[..end].iter().enumerate().rev() {
                 if delims.has(b) {
                     out.push_str(text.get(i + 1..part_end).unwrap_or_default());
-                    out.push_dot();
+                    out.push_ascii(b'.');
                     part_end = i;
                 }
             }
@@ -260,7 +283,7 @@ impl Macro {
             for (i, &b) in tail.as_bytes().iter().enumerate() {
                 if delims.has(b) {
                     out.push_str(tail.get(part_start..i).unwrap_or_default());
-                    out.push_dot();
+                    out.push_ascii(b'.');
                     part_start = i + 1;
                 }
             }
@@ -272,7 +295,7 @@ impl Macro {
 /// `%{i}` for IPv6: the right-hand `keep` of the 32 nibbles, reversed first if `reverse`. Out of line,
 /// so that the IPv4 path does not carry (or hoist) its work.
 #[inline(never)]
-fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl AsciiOut) {
+fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl Out) {
     let mut nibbles = [0u8; 32];
     for (pair, b) in nibbles.chunks_exact_mut(2).zip(ip.octets()) {
         pair[0] = b >> 4;
@@ -287,30 +310,107 @@ fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl
     });
 }
 
-/// Where transformed text goes: a string as it is, or URL-escaped.
-trait Sink {
+/// Where expansions go: a `String`, a fixed buffer, or either URL-escaped.
+trait Out {
     fn push_str(&mut self, s: &str);
-    fn push_dot(&mut self);
+    /// Appends `b`, an ASCII byte.
+    fn push_ascii(&mut self, b: u8);
+    /// Appends the first `len` bytes of `block`, ASCII.
+    fn push_ascii_block(&mut self, block: &[u8; 16], len: usize) {
+        for &b in block.iter().take(len) {
+            self.push_ascii(b);
+        }
+    }
 }
 
-impl Sink for String {
+impl Out for String {
     fn push_str(&mut self, s: &str) {
         String::push_str(self, s);
     }
-    fn push_dot(&mut self) {
-        self.push('.');
+    fn push_ascii(&mut self, b: u8) {
+        self.push(char::from(b));
     }
 }
 
-/// A sink that URL-escapes what it is given (a `.` needs no escaping).
-struct UrlEscaped<'a>(&'a mut String);
+/// A buffer of `N` bytes on the stack: what does not fit marks it full (and is dropped).
+#[derive(Debug)]
+struct Buf<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+    full: bool,
+}
 
-impl Sink for UrlEscaped<'_> {
+impl<const N: usize> Buf<N> {
+    fn new() -> Self {
+        Buf {
+            bytes: [0; N],
+            len: 0,
+            full: false,
+        }
+    }
+
+    /// The text, unless some did not fit.
+    fn as_str(&self) -> Option<&str> {
+        if self.full {
+            return None;
+        }
+        std::str::from_utf8(self.bytes.get(..self.len)?).ok()
+    }
+}
+
+impl<const N: usize> Out for Buf<N> {
+    fn push_str(&mut self, s: &str) {
+        let end = self.len + s.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(dest) => {
+                dest.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            None => self.full = true,
+        }
+    }
+    fn push_ascii(&mut self, b: u8) {
+        match self.bytes.get_mut(self.len) {
+            Some(dest) => {
+                *dest = b;
+                self.len += 1;
+            }
+            None => self.full = true,
+        }
+    }
+    /// Writes the whole block when there is room (a fixed-size copy), keeping `len` bytes of it.
+    fn push_ascii_block(&mut self, block: &[u8; 16], len: usize) {
+        let len = len.min(16);
+        match self.bytes.get_mut(self.len..self.len + 16) {
+            Some(dest) => {
+                dest.copy_from_slice(block);
+                self.len += len;
+            }
+            None => {
+                for &b in &block[..len] {
+                    self.push_ascii(b);
+                }
+            }
+        }
+    }
+}
+
+impl<const N: usize> std::fmt::Write for Buf<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+/// An output that URL-escapes what it is given.
+struct UrlEscaped<'a, O>(&'a mut O);
+
+impl<O: Out> Out for UrlEscaped<'_, O> {
     fn push_str(&mut self, s: &str) {
         url_escape(s, self.0);
     }
-    fn push_dot(&mut self) {
-        self.0.push('.');
+    fn push_ascii(&mut self, b: u8) {
+        push_escaped(b, self.0);
     }
 }
 
@@ -375,66 +475,12 @@ impl DelimiterSet {
     }
 }
 
-/// A small stack buffer for formatted macro values (the longest is an IPv6 `%{i}`, 63 bytes).
-#[derive(Debug)]
-struct Ascii {
-    bytes: [u8; 72],
-    len: usize,
-}
-
-impl Default for Ascii {
-    fn default() -> Self {
-        Ascii {
-            bytes: [0; 72],
-            len: 0,
-        }
-    }
-}
-
-impl Ascii {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-/// Where formatted addresses go, an ASCII byte at a time.
-trait AsciiOut {
-    /// Appends `b`, an ASCII byte.
-    fn push_ascii(&mut self, b: u8);
-}
-
-impl AsciiOut for String {
-    fn push_ascii(&mut self, b: u8) {
-        self.push(char::from(b));
-    }
-}
-
-impl AsciiOut for Ascii {
-    /// Appends `b` (an ASCII byte), or nothing when the buffer is full.
-    fn push_ascii(&mut self, b: u8) {
-        if let Some(slot) = self.bytes.get_mut(self.len) {
-            *slot = b;
-            self.len += 1;
-        }
-    }
-}
-
-impl std::fmt::Write for Ascii {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dest = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dest.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 
 /// Writes `items` joined with `.`, each with `write` (no formatting machinery: this runs for every
 /// `%{i}` and every default explanation).
-fn push_dotted<O: AsciiOut>(items: &[u8], out: &mut O, write: impl Fn(u8, &mut O)) {
+fn push_dotted<O: Out>(items: &[u8], out: &mut O, write: impl Fn(u8, &mut O)) {
     let mut items = items.iter();
     if let Some(&first) = items.next() {
         write(first, out);
@@ -445,15 +491,37 @@ fn push_dotted<O: AsciiOut>(items: &[u8], out: &mut O, write: impl Fn(u8, &mut O
     }
 }
 
-/// An octet in decimal.
-fn push_decimal(octet: u8, out: &mut impl AsciiOut) {
-    if octet >= 100 {
-        out.push_ascii(b'0' + octet / 100);
+/// Each octet in decimal and a dot, left-aligned in four bytes.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        table[i] = if o >= 100 {
+            [b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, b'.']
+        } else if o >= 10 {
+            [b'0' + o / 10, b'0' + o % 10, b'.', 0]
+        } else {
+            [b'0' + o, b'.', 0, 0]
+        };
+        i += 1;
     }
-    if octet >= 10 {
-        out.push_ascii(b'0' + octet / 10 % 10);
+    table
+};
+
+/// Up to four octets in dotted decimal (no formatting machinery: this runs for every `%{i}` and
+/// every default explanation), assembled in a block written at once.
+fn push_octets(octets: &[u8], out: &mut impl Out) {
+    let mut text = [0u8; 16];
+    let mut len = 0;
+    for &octet in octets.iter().take(4) {
+        if let Some(dest) = text.get_mut(len..len + 4) {
+            dest.copy_from_slice(&OCTETS[usize::from(octet)]);
+        }
+        len += 2 + usize::from(octet >= 10) + usize::from(octet >= 100);
     }
-    out.push_ascii(b'0' + octet % 10);
+    // Without the last dot.
+    out.push_ascii_block(&text, len.saturating_sub(1));
 }
 
 /// Whether each byte is RFC 3986 "unreserved" (ASCII letters, digits, `-._~`).
@@ -469,20 +537,29 @@ const UNRESERVED: [bool; 256] = {
 };
 
 /// URL-escapes every byte outside RFC 3986 "unreserved", copying unreserved runs whole.
-fn url_escape(text: &str, out: &mut String) {
+fn url_escape(text: &str, out: &mut impl Out) {
     let mut run = 0;
     for (i, &b) in text.as_bytes().iter().enumerate() {
         if !UNRESERVED[usize::from(b)] {
             // A run of unreserved bytes is ASCII, so both its ends are char boundaries (`get`
             // refuses only an empty run inside a multi-byte character).
             out.push_str(text.get(run..i).unwrap_or_default());
-            out.push('%');
-            out.push(char::from(HEX_UPPER[usize::from(b >> 4)]));
-            out.push(char::from(HEX_UPPER[usize::from(b & 0xf)]));
+            push_escaped(b, out);
             run = i + 1;
         }
     }
     out.push_str(text.get(run..).unwrap_or_default());
+}
+
+/// `b` as it is when unreserved, else as `%XX`.
+fn push_escaped(b: u8, out: &mut impl Out) {
+    if UNRESERVED[usize::from(b)] {
+        out.push_ascii(b);
+    } else {
+        out.push_ascii(b'%');
+        out.push_ascii(HEX_UPPER[usize::from(b >> 4)]);
+        out.push_ascii(HEX_UPPER[usize::from(b & 0xf)]);
+    }
 }
 
 /// The expansion as first written (scanning each value twice, through `str::split`, and formatting
