@@ -137,6 +137,7 @@ pub(crate) fn truncate_name(name: &mut String) {
 }
 
 impl Macro {
+    #[inline(never)]
     fn expand(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
         // `keep` is never 0 from the parser; a hand-built 0 keeps no part.
         let keep = match self.keep {
@@ -175,10 +176,12 @@ impl Macro {
     }
 
     fn transform_escaped(&self, text: &str, keep: usize, out: &mut impl Out) {
-        if self.url_escape {
-            self.transform_into(text, keep, &mut UrlEscaped(out));
-        } else {
-            self.transform_into(text, keep, out);
+        let plain = !self.reverse && keep == usize::MAX && self.delimiters.is_default();
+        match (self.url_escape, plain) {
+            (false, true) => out.push_str(text),
+            (false, false) => self.transform_into(text, keep, out),
+            (true, true) => url_escape(text, out),
+            (true, false) => self.transform_into(text, keep, &mut UrlEscaped(out)),
         }
     }
 
@@ -247,15 +250,38 @@ impl Macro {
     /// Writes `text` split on the delimiters, reversed, cut to the right-hand `keep` parts and
     /// joined with `.` (RFC 7208 §7.3), in one pass over the bytes it keeps (delimiters are ASCII,
     /// so splitting on bytes keeps UTF-8 intact).
+    #[inline(never)]
     fn transform_into(&self, text: &str, keep: usize, out: &mut impl Out) {
-        if !self.reverse && keep == usize::MAX && self.delimiters.is_default() {
-            out.push_str(text);
-            return;
-        }
         let delims = DelimiterSet::new(self.delimiters);
         let bytes = text.as_bytes();
-        if self.reverse {
-            // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first.
+        if self.reverse && keep <= FEW {
+            // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first:
+            // one pass finds the delimiters ending them, then they are copied back to front.
+            let mut at = [0usize; FEW];
+            let mut found = 0;
+            for (i, &b) in bytes.iter().enumerate() {
+                if delims.has(b) {
+                    if let Some(slot) = at.get_mut(found) {
+                        *slot = i;
+                    }
+                    found += 1;
+                    if found == keep {
+                        break;
+                    }
+                }
+            }
+            // The delimiters between kept parts, and where the last kept part ends.
+            let (between, mut part_end) = match found == keep {
+                true => (keep - 1, at.get(keep - 1).copied().unwrap_or(bytes.len())),
+                false => (found, bytes.len()),
+            };
+            for &i in at.get(..between).unwrap_or_default().iter().rev() {
+                out.push_str(text.get(i + 1..part_end).unwrap_or_default());
+                out.push_ascii(b'.');
+                part_end = i;
+            }
+            out.push_str(text.get(..part_end).unwrap_or_default());
+        } else if self.reverse {
             let end = match keep {
                 usize::MAX => bytes.len(),
                 _ => delims.nth_from_left(bytes, keep).unwrap_or(bytes.len()),
@@ -291,6 +317,9 @@ impl Macro {
         }
     }
 }
+
+/// The most parts kept for which a reversal is done in one pass (`%{l1r}`, `%{d2r}`, ...).
+const FEW: usize = 8;
 
 /// `%{i}` for IPv6: the right-hand `keep` of the 32 nibbles, reversed first if `reverse`. Out of line,
 /// so that the IPv4 path does not carry (or hoist) its work.
@@ -775,7 +804,7 @@ mod tests {
             any::<bool>(),
             prop_oneof![
                 Just(None),
-                (0u32..6).prop_map(Some),
+                (0u32..12).prop_map(Some),
                 any::<u32>().prop_map(Some)
             ],
             any::<bool>(),
