@@ -919,4 +919,25 @@ mod tests {
             assert_eq!(out, "x.", "{letter}");
         }
     }
+    /// Expansions around the size of the stack buffer, with addresses written as blocks near its
+    /// end: the same as the reference, whether built on the stack or not.
+    #[test]
+    fn expansions_around_the_stack_size() {
+        for ip in ["192.0.2.3", "2001:db8::cb01"] {
+            let ctx = ctx(ip);
+            for pad in STACK_LEN - 80..STACK_LEN + 8 {
+                let literal: String = "abcdefgh.".chars().cycle().take(pad).collect();
+                for tail in ["%{i}", "%{ir}.%{d}", "%{I}", "%{l1r-}", "%{S}"] {
+                    let ms = parse_explanation(&format!("{literal}{tail}")).unwrap();
+                    let (mut fast, mut slow) = (String::new(), String::new());
+                    ms.expand(&ctx, &mut fast);
+                    reference::expand(&ms, &ctx, &mut slow);
+                    assert_eq!(fast, slow, "{ms}");
+                    ms.expand_name(&ctx, &mut fast);
+                    reference::expand_name(&ms, &ctx, &mut slow);
+                    assert_eq!(fast, slow, "{ms}");
+                }
+            }
+        }
+    }
 }
