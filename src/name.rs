@@ -100,21 +100,44 @@ pub fn is_toplabel(label: &str) -> bool {
     let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
         return false;
     };
-    let (mut alpha, mut hyphen) = (false, false);
-    for &c in b {
-        match c {
-            b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
-            b'0'..=b'9' => {}
-            b'-' => hyphen = true,
-            _ => return false,
-        }
+    // One pass without branches: which classes occur, and whether every byte has one.
+    let (any, all) = b.iter().fold((0u8, CLASS_ANY), |(any, all), &c| {
+        let class = CLASS[usize::from(c)];
+        (any | class, all & class)
+    });
+    if all & CLASS_ANY == 0 {
+        return false;
     }
-    if hyphen {
-        first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric()
+    if any & CLASS_HYPHEN != 0 {
+        CLASS[usize::from(first)] & CLASS[usize::from(last)] & CLASS_ALNUM != 0
     } else {
-        alpha
+        any & CLASS_ALPHA != 0
     }
 }
+
+/// Byte classes of top-level labels: every allowed byte has [`CLASS_ANY`].
+const CLASS_ANY: u8 = 1;
+const CLASS_ALPHA: u8 = 2;
+const CLASS_ALNUM: u8 = 4;
+const CLASS_HYPHEN: u8 = 8;
+const CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        table[i] = if c.is_ascii_alphabetic() {
+            CLASS_ANY | CLASS_ALPHA | CLASS_ALNUM
+        } else if c.is_ascii_digit() {
+            CLASS_ANY | CLASS_ALNUM
+        } else if c == b'-' {
+            CLASS_ANY | CLASS_HYPHEN
+        } else {
+            0
+        };
+        i += 1;
+    }
+    table
+};
 
 /// Checks that `name` (one trailing dot allowed) is a multi-label domain name within the DNS length
 /// limits whose last label is a valid top-level label. Inner labels may hold any printable ASCII
@@ -135,32 +158,32 @@ pub fn check_domain(name: &str) -> Result<(), NameError> {
     if b.len() > MAX_NAME_LEN {
         return Err(NameError::TooLong);
     }
-    // One branch-free pass for the characters, one for the labels.
-    if b.iter().fold(false, |bad, c| bad | !c.is_ascii_graphic()) {
+    let scan = scan::<true>(b);
+    if !scan.graphic {
         return Err(NameError::BadChar);
     }
-    let mut start = 0usize;
-    for (i, &c) in b.iter().enumerate() {
-        if c == b'.' {
-            match i - start {
-                0 => return Err(NameError::EmptyLabel),
-                n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
-                _ => start = i + 1,
-            }
-        }
-    }
-    match b.len() - start {
-        0 => return Err(NameError::EmptyLabel),
-        n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
-        _ => {}
-    }
+    let Some(start) = scan.last_label else {
+        return Err(label_error(b));
+    };
     if start == 0 {
         return Err(NameError::SingleLabel);
     }
-    if !is_toplabel(&name[start..]) {
+    if !is_toplabel(name.get(start..).unwrap_or_default()) {
         return Err(NameError::BadTopLabel);
     }
     Ok(())
+}
+
+/// The first label of `b` (in order) that is empty or too long, as an error; [`scan`] found one.
+#[cold]
+fn label_error(b: &[u8]) -> NameError {
+    b.split(|&c| c == b'.')
+        .find_map(|label| match label.len() {
+            0 => Some(NameError::EmptyLabel),
+            n if n > MAX_LABEL_LEN => Some(NameError::LabelTooLong),
+            _ => None,
+        })
+        .unwrap_or(NameError::EmptyLabel)
 }
 
 /// Whether `name` can be sent as a DNS query name at all: non-empty, at most 253 bytes, labels of 1 to
@@ -177,26 +200,195 @@ pub fn fits_dns(name: &str) -> bool {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return false;
     }
-    let mut label = 0usize;
-    for &b in name {
-        if b == b'.' {
-            if label == 0 {
-                return false;
-            }
-            label = 0;
-        } else {
-            label += 1;
-            if label > MAX_LABEL_LEN {
-                return false;
-            }
+    scan::<false>(name).last_label.is_some()
+}
+
+/// What [`scan`] found.
+struct Scan {
+    /// The start of the last label, when every label is 1 to 63 bytes.
+    last_label: Option<usize>,
+    /// Whether every byte is printable ASCII other than space (when asked).
+    graphic: bool,
+}
+
+const ONES: u64 = u64::from_le_bytes([1; 8]);
+const HIGHS: u64 = ONES * 0x80;
+const LOWS: u64 = ONES * 0x7f;
+
+/// One pass over `b`, eight bytes at a time: the labels' lengths from the positions of the dots,
+/// and (if `GRAPHIC`) whether every byte is printable ASCII other than space.
+#[inline(always)]
+fn scan<const GRAPHIC: bool>(b: &[u8]) -> Scan {
+    let mut labels = Labels { start: 0, ok: true };
+    let mut bad = 0u64;
+    let (words, rest) = b.as_chunks::<8>();
+    let mut at = 0;
+    for word in words {
+        let w = u64::from_le_bytes(*word);
+        labels.dots(w, at);
+        if GRAPHIC {
+            bad |= non_graphic(w);
+        }
+        at += 8;
+    }
+    if !rest.is_empty() {
+        // The remaining bytes in the low end of a word: the last eight bytes shifted down when
+        // there are eight, else gathered one by one. The high end is padding, neither a dot
+        // nor bad.
+        let w = match b.last_chunk::<8>() {
+            Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - rest.len())),
+            None => rest
+                .iter()
+                .rev()
+                .fold(0u64, |w, &c| (w << 8) | u64::from(c)),
+        };
+        labels.dots(w, at);
+        if GRAPHIC {
+            bad |= non_graphic(w | (ONES * u64::from(b'a')) << (8 * rest.len()));
         }
     }
-    label > 0
+    labels.end(b.len());
+    Scan {
+        last_label: labels.ok.then_some(labels.start),
+        graphic: bad == 0,
+    }
+}
+
+/// Label lengths, checked dot by dot.
+struct Labels {
+    /// Where the current label starts.
+    start: usize,
+    /// Whether every label so far is 1 to 63 bytes.
+    ok: bool,
+}
+
+impl Labels {
+    /// Ends a label at each dot of the word `w`, which starts at byte `at`.
+    #[inline(always)]
+    fn dots(&mut self, w: u64, at: usize) {
+        let x = w ^ (ONES * u64::from(b'.'));
+        // The high bit of each byte of `w` that is a dot (exactly: no carries between bytes).
+        let mut dots = !(((x & LOWS) + LOWS) | x | LOWS);
+        while dots != 0 {
+            let dot = at + (dots.trailing_zeros() / 8) as usize;
+            self.end(dot);
+            self.start = dot + 1;
+            dots &= dots - 1;
+        }
+    }
+
+    /// Ends the current label at `end`: it must be 1 to 63 bytes.
+    #[inline(always)]
+    fn end(&mut self, end: usize) {
+        self.ok &= end.wrapping_sub(self.start).wrapping_sub(1) < MAX_LABEL_LEN;
+    }
+}
+
+/// Non-zero when a byte of `w` is not printable ASCII other than space (`0x21..=0x7e`): below
+/// `0x21` (a borrow, only from such a byte) or above `0x7e` (adding 1 sets its high bit).
+#[inline(always)]
+fn non_graphic(w: u64) -> u64 {
+    ((w.wrapping_sub(ONES * 0x21) & !w) | w.wrapping_add(ONES) | w) & HIGHS
+}
+
+/// The checks as first written (a byte loop each), kept as the reference the fast ones are checked
+/// against.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    /// Whether `label` is a valid top-level label (RFC 7208 §7.1):
+    /// `( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )`.
+    pub(super) fn is_toplabel(label: &str) -> bool {
+        let b = label.as_bytes();
+        let (Some(&first), Some(&last)) = (b.first(), b.last()) else {
+            return false;
+        };
+        let (mut alpha, mut hyphen) = (false, false);
+        for &c in b {
+            match c {
+                b'a'..=b'z' | b'A'..=b'Z' => alpha = true,
+                b'0'..=b'9' => {}
+                b'-' => hyphen = true,
+                _ => return false,
+            }
+        }
+        if hyphen {
+            first.is_ascii_alphanumeric() && last.is_ascii_alphanumeric()
+        } else {
+            alpha
+        }
+    }
+
+    /// Checks that `name` (one trailing dot allowed) is a multi-label domain name within the DNS length
+    /// limits whose last label is a valid top-level label. Inner labels may hold any printable ASCII
+    /// except space, as SPF targets built from macros can (RFC 7208 §7.3).
+    pub(super) fn check_domain(name: &str) -> Result<(), NameError> {
+        let name = strip_root(name);
+        let b = name.as_bytes();
+        if b.is_empty() {
+            return Err(NameError::Empty);
+        }
+        if b.len() > MAX_NAME_LEN {
+            return Err(NameError::TooLong);
+        }
+        // One branch-free pass for the characters, one for the labels.
+        if b.iter().fold(false, |bad, c| bad | !c.is_ascii_graphic()) {
+            return Err(NameError::BadChar);
+        }
+        let mut start = 0usize;
+        for (i, &c) in b.iter().enumerate() {
+            if c == b'.' {
+                match i - start {
+                    0 => return Err(NameError::EmptyLabel),
+                    n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
+                    _ => start = i + 1,
+                }
+            }
+        }
+        match b.len() - start {
+            0 => return Err(NameError::EmptyLabel),
+            n if n > MAX_LABEL_LEN => return Err(NameError::LabelTooLong),
+            _ => {}
+        }
+        if start == 0 {
+            return Err(NameError::SingleLabel);
+        }
+        if !is_toplabel(&name[start..]) {
+            return Err(NameError::BadTopLabel);
+        }
+        Ok(())
+    }
+
+    /// Whether `name` can be sent as a DNS query name at all: non-empty, at most 253 bytes, labels of 1 to
+    /// 63 bytes (one trailing dot allowed). Any bytes are allowed in labels, as SPF macros can produce them.
+    pub(super) fn fits_dns(name: &str) -> bool {
+        let name = strip_root(name).as_bytes();
+        if name.is_empty() || name.len() > MAX_NAME_LEN {
+            return false;
+        }
+        let mut label = 0usize;
+        for &b in name {
+            if b == b'.' {
+                if label == 0 {
+                    return false;
+                }
+                label = 0;
+            } else {
+                label += 1;
+                if label > MAX_LABEL_LEN {
+                    return false;
+                }
+            }
+        }
+        label > 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn within() {
@@ -233,5 +425,47 @@ mod tests {
         assert_eq!(check_domain("1.2.3.4"), Err(NameError::BadTopLabel));
         assert_eq!(check_domain("a b.com"), Err(NameError::BadChar));
         assert_eq!(check_domain("foo+bar=x.example.com"), Ok(()));
+    }
+    /// Names with labels of around the limits, dots in odd places and bytes of every class.
+    fn name() -> impl Strategy<Value = String> {
+        let label = prop_oneof![
+            4 => "[a-z0-9-]{0,8}",
+            1 => "[a-zA-Z0-9 _~+=/%\t\u{7f}é-]{0,8}",
+            1 => (60usize..66).prop_map(|n| "x".repeat(n)),
+        ];
+        prop_oneof![
+            8 => (prop::collection::vec(label, 1..8), "\\.?").prop_map(|(labels, root)| labels.join(".") + &root),
+            1 => (prop::collection::vec("[a-z]{1,9}", 24..30)).prop_map(|labels| labels.join(".")),
+            1 => any::<String>(),
+            1 => "[.a1-]{0,20}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn checks_match_reference(name in name()) {
+            prop_assert_eq!(fits_dns(&name), reference::fits_dns(&name), "{:?}", name);
+            prop_assert_eq!(check_domain(&name), reference::check_domain(&name), "{:?}", name);
+            let last = name.rsplit('.').next().unwrap_or_default();
+            prop_assert_eq!(is_toplabel(last), reference::is_toplabel(last), "{:?}", last);
+        }
+    }
+
+    #[test]
+    fn checks_match_reference_at_every_length() {
+        // Every length up to past the limit, a dot at every place in turn (word edges included).
+        for len in 0..=260 {
+            for dot in 0..len.min(70) {
+                let mut name: Vec<u8> = (0..len).map(|i| b"abc9-"[i % 5]).collect();
+                name[dot] = b'.';
+                for tail in [&b""[..], b".", b"..", b" ", b"\x80"] {
+                    let mut n = name.clone();
+                    n.extend_from_slice(tail);
+                    let n = String::from_utf8_lossy(&n).into_owned();
+                    assert_eq!(fits_dns(&n), reference::fits_dns(&n), "{n:?}");
+                    assert_eq!(check_domain(&n), reference::check_domain(&n), "{n:?}");
+                }
+            }
+        }
     }
 }

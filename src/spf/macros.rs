@@ -19,7 +19,7 @@
 //! assert_eq!(out, "3.2.0.192.in-addr._spf.example.com bad.strong strong-bad%40email.example.com");
 //! ```
 
-use super::record::{Macro, MacroLetter, MacroPart, MacroString};
+use super::record::{Delimiters, Macro, MacroLetter, MacroPart, MacroString};
 use crate::name::MAX_NAME_LEN;
 use std::fmt::Write as _;
 use std::net::IpAddr;
@@ -50,6 +50,38 @@ pub struct MacroContext<'a> {
 impl MacroString {
     /// Appends the expansion of this string to `out`.
     pub fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        let mut buf = Buf::<STACK_LEN>::new();
+        self.expand_into(ctx, &mut buf);
+        match buf.as_str() {
+            Some(text) => out.push_str(text),
+            None => self.expand_long(ctx, out),
+        }
+    }
+
+    /// Expands this string as a name to query: truncated from the left, label by label, to at most
+    /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
+    pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        out.clear();
+        let mut buf = Buf::<STACK_LEN>::new();
+        self.expand_into(ctx, &mut buf);
+        match buf.as_str() {
+            Some(text) => out.push_str(text.get(name_range(text)).unwrap_or_default()),
+            None => {
+                self.expand_long(ctx, out);
+                truncate_name(out);
+            }
+        }
+    }
+
+    /// Appends an expansion too long for the stack to `out`, reserving room for it first.
+    #[cold]
+    #[inline(never)]
+    fn expand_long(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        out.reserve(self.expansion_bound(ctx));
+        self.expand_into(ctx, out);
+    }
+
+    fn expand_into(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
         for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => out.push_str(s),
@@ -58,52 +90,130 @@ impl MacroString {
         }
     }
 
-    /// Expands this string as a name to query: truncated from the left, label by label, to at most
-    /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
-    pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        out.clear();
-        out.reserve(64);
-        self.expand(ctx, out);
-        truncate_name(out);
+    /// At least the length of the expansion (exactly it for macros without transformers or
+    /// escaping), capped at [`RESERVE_CAP`].
+    fn expansion_bound(&self, ctx: &MacroContext<'_>) -> usize {
+        self.parts()
+            .fold(0usize, |n, part| {
+                n.saturating_add(match part {
+                    MacroPart::Literal(s) => s.len(),
+                    MacroPart::Macro(m) => m.expansion_bound(ctx),
+                })
+            })
+            .min(RESERVE_CAP)
     }
+}
+
+/// Expansions up to this long are built on the stack, then copied into the output with a single
+/// allocation of the exact size; longer ones (cut to 253 bytes as names anyway) go to the output
+/// directly.
+const STACK_LEN: usize = 320;
+
+/// The most reserved ahead for a long expansion; longer ones (hostile input) grow as they go.
+const RESERVE_CAP: usize = 1024;
+
+/// The part of `name` to query: without one trailing dot and, beyond 253 bytes, without as few
+/// leading labels as make it fit (RFC 7208 §7.3); empty when no whole-label suffix fits.
+fn name_range(name: &str) -> std::ops::Range<usize> {
+    let bytes = name.as_bytes();
+    let end = bytes.len() - usize::from(bytes.last() == Some(&b'.'));
+    if end <= MAX_NAME_LEN {
+        return 0..end;
+    }
+    let excess = end - MAX_NAME_LEN;
+    // Cut after the first dot at index `excess - 1` or later: the shortest whole-label prefix.
+    let start = match bytes[excess - 1..end].iter().position(|&b| b == b'.') {
+        Some(p) => excess + p,
+        None => end,
+    };
+    start..end
 }
 
 /// Removes leading labels until `name` is at most 253 bytes, and one trailing dot.
 pub(crate) fn truncate_name(name: &mut String) {
-    if name.ends_with('.') {
-        name.pop();
-    }
-    if name.len() <= MAX_NAME_LEN {
-        return;
-    }
-    let excess = name.len() - MAX_NAME_LEN;
-    // Cut after the first dot at index `excess - 1` or later: the shortest whole-label prefix.
-    let cut = match name.as_bytes()[excess - 1..]
-        .iter()
-        .position(|&b| b == b'.')
-    {
-        Some(p) => excess + p,
-        None => name.len(),
-    };
-    name.drain(..cut);
+    let range = name_range(name);
+    name.truncate(range.end);
+    name.drain(..range.start);
 }
 
 impl Macro {
-    fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        let mut buf = Ascii::default();
-        let text = self.value(ctx, &mut buf);
-        if self.url_escape {
-            let mut transformed = String::with_capacity(text.len());
-            self.transform_into(text, &mut transformed);
-            url_escape(&transformed, out);
-        } else {
-            self.transform_into(text, out);
+    #[inline(never)]
+    fn expand(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
+        // `keep` is never 0 from the parser; a hand-built 0 keeps no part.
+        let keep = match self.keep {
+            None => usize::MAX,
+            Some(k) => usize::try_from(k).unwrap_or(usize::MAX),
+        };
+        if keep == 0 {
+            return;
+        }
+        if self.letter == MacroLetter::Ip {
+            // Split into octets or nibbles directly; every byte of it is unreserved, so URL
+            // escaping leaves it as it is.
+            return self.expand_ip(ctx.ip, keep, out);
+        }
+        match self.str_value(ctx) {
+            Some(text) => self.transform_escaped(text, keep, out),
+            None => self.expand_formatted(ctx, keep, out),
         }
     }
 
-    /// The macro letter's value; formatted values (addresses, the time) go into `buf`.
-    fn value<'c>(&self, ctx: &MacroContext<'c>, buf: &'c mut Ascii) -> &'c str {
-        match self.letter {
+    /// `%{c}` and `%{t}` (explanations only): formatted first, out of line.
+    #[inline(never)]
+    fn expand_formatted(&self, ctx: &MacroContext<'_>, keep: usize, out: &mut impl Out) {
+        let mut buf = Buf::<72>::new();
+        match (self.letter, ctx.ip) {
+            (MacroLetter::ClientIp, IpAddr::V4(v4)) => push_octets(&v4.octets(), &mut buf),
+            (MacroLetter::ClientIp, IpAddr::V6(v6)) => {
+                let _ = write!(buf, "{v6}");
+            }
+            (MacroLetter::Timestamp, _) => {
+                let _ = write!(buf, "{}", ctx.timestamp);
+            }
+            _ => self.expand_ip(ctx.ip, usize::MAX, &mut buf),
+        }
+        self.transform_escaped(buf.as_str().unwrap_or_default(), keep, out);
+    }
+
+    fn transform_escaped(&self, text: &str, keep: usize, out: &mut impl Out) {
+        let plain = !self.reverse && keep == usize::MAX && self.delimiters.is_default();
+        match (self.url_escape, plain) {
+            (false, true) => out.push_str(text),
+            (false, false) => self.transform_into(text, keep, out),
+            (true, true) => url_escape(text, out),
+            (true, false) => self.transform_into(text, keep, &mut UrlEscaped(out)),
+        }
+    }
+
+    /// At least the length of this macro's expansion (exactly it without transformers or
+    /// escaping).
+    fn expansion_bound(&self, ctx: &MacroContext<'_>) -> usize {
+        let v6 = ctx.ip.is_ipv6();
+        let len = match self.letter {
+            MacroLetter::Sender => ctx.sender.len(),
+            MacroLetter::LocalPart => ctx.local_part.len(),
+            MacroLetter::SenderDomain => ctx.sender_domain.len(),
+            MacroLetter::Domain => ctx.domain.len(),
+            MacroLetter::Helo => ctx.helo.len(),
+            MacroLetter::ValidatedName => ctx.validated_name.map_or(7, str::len),
+            MacroLetter::Receiver => ctx.receiver.len(),
+            MacroLetter::IpVersion => 7,
+            MacroLetter::Ip if v6 => 63,
+            MacroLetter::ClientIp if v6 => 39,
+            MacroLetter::Ip | MacroLetter::ClientIp => 15,
+            MacroLetter::Timestamp => 20,
+        };
+        if self.url_escape {
+            len.saturating_mul(3)
+        } else {
+            len
+        }
+    }
+
+    /// The macro letter's value when it is a string as it is: not for `%{i}`, `%{c}` and `%{t}`,
+    /// which are formatted.
+    fn str_value<'c>(&self, ctx: &MacroContext<'c>) -> Option<&'c str> {
+        Some(match self.letter {
             MacroLetter::Sender => ctx.sender,
             MacroLetter::LocalPart => ctx.local_part,
             MacroLetter::SenderDomain => ctx.sender_domain,
@@ -115,129 +225,457 @@ impl Macro {
                 IpAddr::V4(_) => "in-addr",
                 IpAddr::V6(_) => "ip6",
             },
-            MacroLetter::Ip => {
-                dotted_ip(ctx.ip, buf);
-                buf.as_str()
+            MacroLetter::Ip | MacroLetter::ClientIp | MacroLetter::Timestamp => return None,
+        })
+    }
+
+    /// `%{i}` (RFC 7208 §7.3): the octets (IPv4) or nibbles (IPv6) are the parts when `.` is a
+    /// delimiter, as they are of the dotted text; otherwise the whole text is the one part.
+    fn expand_ip(&self, ip: IpAddr, keep: usize, out: &mut impl Out) {
+        let split = self.delimiters.contains('.');
+        let reverse = split && self.reverse;
+        match ip {
+            IpAddr::V4(v4) => {
+                let mut octets = v4.octets();
+                if reverse {
+                    octets.reverse();
+                }
+                let n = if split { keep.min(4) } else { 4 };
+                push_octets(&octets[4 - n..], out);
             }
-            MacroLetter::ClientIp => {
-                match ctx.ip {
-                    IpAddr::V4(v4) => dotted_quad(v4, buf),
-                    IpAddr::V6(v6) => {
-                        let _ = write!(buf, "{v6}");
+            IpAddr::V6(v6) => expand_ip6(v6, reverse, if split { keep } else { 32 }, out),
+        }
+    }
+
+    /// Writes `text` split on the delimiters, reversed, cut to the right-hand `keep` parts and
+    /// joined with `.` (RFC 7208 §7.3), in one pass over the bytes it keeps (delimiters are ASCII,
+    /// so splitting on bytes keeps UTF-8 intact).
+    #[inline(never)]
+    fn transform_into(&self, text: &str, keep: usize, out: &mut impl Out) {
+        let delims = DelimiterSet::new(self.delimiters);
+        let bytes = text.as_bytes();
+        if self.reverse && keep <= FEW {
+            // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first:
+            // one pass finds the delimiters ending them, then they are copied back to front.
+            let mut at = [0usize; FEW];
+            let mut found = 0;
+            for (i, &b) in bytes.iter().enumerate() {
+                if delims.has(b) {
+                    if let Some(slot) = at.get_mut(found) {
+                        *slot = i;
+                    }
+                    found += 1;
+                    if found == keep {
+                        break;
                     }
                 }
-                buf.as_str()
             }
-            MacroLetter::Timestamp => {
-                let _ = write!(buf, "{}", ctx.timestamp);
-                buf.as_str()
+            // The delimiters between kept parts, and where the last kept part ends.
+            let (between, mut part_end) = match found == keep {
+                true => (keep - 1, at.get(keep - 1).copied().unwrap_or(bytes.len())),
+                false => (found, bytes.len()),
+            };
+            for &i in at.get(..between).unwrap_or_default().iter().rev() {
+                out.push_str(text.get(i + 1..part_end).unwrap_or_default());
+                out.push_ascii(b'.');
+                part_end = i;
             }
-        }
-    }
-
-    /// Writes `text` split on the delimiters, reversed, cut to the right-hand parts and joined with
-    /// `.` (RFC 7208 §7.3), without collecting the parts.
-    fn transform_into(&self, text: &str, out: &mut String) {
-        if self.keep.is_none() && !self.reverse && self.delimiters.is_default() {
-            out.push_str(text);
-            return;
-        }
-        let delims = self.delimiters;
-        let is_delim = move |c: char| delims.contains(c);
-        let parts = 1 + text.chars().filter(|&c| is_delim(c)).count();
-        let keep = self.keep.map_or(parts, |k| (k as usize).min(parts));
-        let mut first = true;
-        let mut push = |part: &str| {
-            if !first {
-                out.push('.');
+            out.push_str(text.get(..part_end).unwrap_or_default());
+        } else if self.reverse {
+            let end = match keep {
+                usize::MAX => bytes.len(),
+                _ => delims.nth_from_left(bytes, keep).unwrap_or(bytes.len()),
+            };
+            let mut part_end = end;
+            for (i, &b) in bytes[..end].iter().enumerate().rev() {
+                if delims.has(b) {
+                    out.push_str(text.get(i + 1..part_end).unwrap_or_default());
+                    out.push_ascii(b'.');
+                    part_end = i;
+                }
             }
-            first = false;
-            out.push_str(part);
-        };
-        if self.reverse {
-            // Reversed, the right-hand `keep` parts are the first `keep` parts, last one first.
-            text.rsplit(is_delim).skip(parts - keep).for_each(&mut push);
+            out.push_str(text.get(..part_end).unwrap_or_default());
         } else {
-            text.split(is_delim).skip(parts - keep).for_each(&mut push);
+            let start = match keep {
+                usize::MAX => 0,
+                _ => delims.nth_from_right(bytes, keep).map_or(0, |i| i + 1),
+            };
+            let tail = text.get(start..).unwrap_or_default();
+            if delims.is_dot() {
+                out.push_str(tail);
+                return;
+            }
+            let mut part_start = 0;
+            for (i, &b) in tail.as_bytes().iter().enumerate() {
+                if delims.has(b) {
+                    out.push_str(tail.get(part_start..i).unwrap_or_default());
+                    out.push_ascii(b'.');
+                    part_start = i + 1;
+                }
+            }
+            out.push_str(tail.get(part_start..).unwrap_or_default());
         }
     }
 }
 
-/// A small stack buffer for formatted macro values (the longest is an IPv6 `%{i}`, 63 bytes).
+/// The most parts kept for which a reversal is done in one pass (`%{l1r}`, `%{d2r}`, ...).
+const FEW: usize = 8;
+
+/// `%{i}` for IPv6: the right-hand `keep` of the 32 nibbles, reversed first if `reverse`. Out of line,
+/// so that the IPv4 path does not carry (or hoist) its work.
+#[inline(never)]
+fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl Out) {
+    let mut nibbles = [0u8; 32];
+    for (pair, b) in nibbles.chunks_exact_mut(2).zip(ip.octets()) {
+        pair[0] = b >> 4;
+        pair[1] = b & 0xf;
+    }
+    if reverse {
+        nibbles.reverse();
+    }
+    let n = keep.min(32);
+    push_dotted(&nibbles[32 - n..], out, |nibble, out| {
+        out.push_ascii(HEX_LOWER[usize::from(nibble & 0xf)]);
+    });
+}
+
+/// Where expansions go: a `String`, a fixed buffer, or either URL-escaped.
+trait Out {
+    fn push_str(&mut self, s: &str);
+    /// Appends `b`, an ASCII byte.
+    fn push_ascii(&mut self, b: u8);
+    /// Appends the first `len` bytes of `block`, ASCII.
+    fn push_ascii_block(&mut self, block: &[u8; 16], len: usize) {
+        for &b in block.iter().take(len) {
+            self.push_ascii(b);
+        }
+    }
+}
+
+impl Out for String {
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn push_ascii(&mut self, b: u8) {
+        self.push(char::from(b));
+    }
+}
+
+/// A buffer of `N` bytes on the stack: what does not fit marks it full (and is dropped).
 #[derive(Debug)]
-struct Ascii {
-    bytes: [u8; 72],
+struct Buf<const N: usize> {
+    bytes: [u8; N],
     len: usize,
+    full: bool,
 }
 
-impl Default for Ascii {
-    fn default() -> Self {
-        Ascii {
-            bytes: [0; 72],
+impl<const N: usize> Buf<N> {
+    fn new() -> Self {
+        Buf {
+            bytes: [0; N],
             len: 0,
+            full: false,
+        }
+    }
+
+    /// The text, unless some did not fit.
+    fn as_str(&self) -> Option<&str> {
+        if self.full {
+            return None;
+        }
+        std::str::from_utf8(self.bytes.get(..self.len)?).ok()
+    }
+}
+
+impl<const N: usize> Out for Buf<N> {
+    fn push_str(&mut self, s: &str) {
+        let end = self.len + s.len();
+        match self.bytes.get_mut(self.len..end) {
+            Some(dest) => {
+                dest.copy_from_slice(s.as_bytes());
+                self.len = end;
+            }
+            None => self.full = true,
+        }
+    }
+    fn push_ascii(&mut self, b: u8) {
+        match self.bytes.get_mut(self.len) {
+            Some(dest) => {
+                *dest = b;
+                self.len += 1;
+            }
+            None => self.full = true,
+        }
+    }
+    /// Writes the whole block when there is room (a fixed-size copy), keeping `len` bytes of it.
+    fn push_ascii_block(&mut self, block: &[u8; 16], len: usize) {
+        let len = len.min(16);
+        match self.bytes.get_mut(self.len..self.len + 16) {
+            Some(dest) => {
+                dest.copy_from_slice(block);
+                self.len += len;
+            }
+            None => {
+                for &b in &block[..len] {
+                    self.push_ascii(b);
+                }
+            }
         }
     }
 }
 
-impl Ascii {
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
-    }
-}
-
-impl std::fmt::Write for Ascii {
+impl<const N: usize> std::fmt::Write for Buf<N> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let dest = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        dest.copy_from_slice(s.as_bytes());
-        self.len = end;
+        self.push_str(s);
         Ok(())
     }
 }
 
-/// `%{i}`: dotted-decimal for IPv4, dot-separated nibbles for IPv6 (RFC 7208 §7.3).
-fn dotted_ip(ip: IpAddr, out: &mut impl std::fmt::Write) {
-    match ip {
-        IpAddr::V4(v4) => dotted_quad(v4, out),
-        IpAddr::V6(v6) => {
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            for (i, b) in v6.octets().iter().enumerate() {
-                if i > 0 {
-                    let _ = out.write_char('.');
+/// An output that URL-escapes what it is given.
+struct UrlEscaped<'a, O>(&'a mut O);
+
+impl<O: Out> Out for UrlEscaped<'_, O> {
+    fn push_str(&mut self, s: &str) {
+        url_escape(s, self.0);
+    }
+    fn push_ascii(&mut self, b: u8) {
+        push_escaped(b, self.0);
+    }
+}
+
+/// A set of delimiter bytes as a bit mask (bit `b - b'+'`: every delimiter lies in `+` ..= `_`),
+/// built once per macro from [`Delimiters::contains`].
+#[derive(Debug, Clone, Copy)]
+struct DelimiterSet(u64);
+
+impl DelimiterSet {
+    const BASE: u8 = b'+';
+    const DOT: u64 = 1 << (b'.' - Self::BASE);
+
+    fn new(d: Delimiters) -> Self {
+        if d.is_default() {
+            return DelimiterSet(Self::DOT);
+        }
+        let mut mask = 0;
+        for c in *b".-+,/_=" {
+            if d.contains(char::from(c)) {
+                mask |= 1 << (c - Self::BASE);
+            }
+        }
+        DelimiterSet(mask)
+    }
+
+    fn has(self, b: u8) -> bool {
+        let k = b.wrapping_sub(Self::BASE);
+        k < 64 && (self.0 >> k) & 1 != 0
+    }
+
+    /// Whether `.` is the only delimiter (so joining with `.` changes nothing).
+    fn is_dot(self) -> bool {
+        self.0 == Self::DOT
+    }
+
+    /// The index of the `n`th delimiter (`n >= 1`) from the left.
+    fn nth_from_left(self, bytes: &[u8], n: usize) -> Option<usize> {
+        let mut left = n;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.has(b) {
+                left -= 1;
+                if left == 0 {
+                    return Some(i);
                 }
-                let _ = out.write_char(char::from(HEX[(b >> 4) as usize]));
-                let _ = out.write_char('.');
-                let _ = out.write_char(char::from(HEX[(b & 0xf) as usize]));
+            }
+        }
+        None
+    }
+
+    /// The index of the `n`th delimiter (`n >= 1`) from the right.
+    fn nth_from_right(self, bytes: &[u8], n: usize) -> Option<usize> {
+        let mut left = n;
+        for (i, &b) in bytes.iter().enumerate().rev() {
+            if self.has(b) {
+                left -= 1;
+                if left == 0 {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+}
+
+const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Writes `items` joined with `.`, each with `write` (no formatting machinery: this runs for every
+/// `%{i}` and every default explanation).
+fn push_dotted<O: Out>(items: &[u8], out: &mut O, write: impl Fn(u8, &mut O)) {
+    let mut items = items.iter();
+    if let Some(&first) = items.next() {
+        write(first, out);
+    }
+    for &item in items {
+        out.push_ascii(b'.');
+        write(item, out);
+    }
+}
+
+/// Each octet in decimal and a dot, left-aligned in four bytes.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut table = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        table[i] = if o >= 100 {
+            [b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, b'.']
+        } else if o >= 10 {
+            [b'0' + o / 10, b'0' + o % 10, b'.', 0]
+        } else {
+            [b'0' + o, b'.', 0, 0]
+        };
+        i += 1;
+    }
+    table
+};
+
+/// Up to four octets in dotted decimal (no formatting machinery: this runs for every `%{i}` and
+/// every default explanation), assembled in a block written at once.
+fn push_octets(octets: &[u8], out: &mut impl Out) {
+    let mut text = [0u8; 16];
+    let mut len = 0;
+    for &octet in octets.iter().take(4) {
+        if let Some(dest) = text.get_mut(len..len + 4) {
+            dest.copy_from_slice(&OCTETS[usize::from(octet)]);
+        }
+        len += 2 + usize::from(octet >= 10) + usize::from(octet >= 100);
+    }
+    // Without the last dot.
+    out.push_ascii_block(&text, len.saturating_sub(1));
+}
+
+/// Whether each byte is RFC 3986 "unreserved" (ASCII letters, digits, `-._~`).
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~');
+        b += 1;
+    }
+    table
+};
+
+/// URL-escapes every byte outside RFC 3986 "unreserved", copying unreserved runs whole.
+fn url_escape(text: &str, out: &mut impl Out) {
+    let mut run = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if !UNRESERVED[usize::from(b)] {
+            // A run of unreserved bytes is ASCII, so both its ends are char boundaries (`get`
+            // refuses only an empty run inside a multi-byte character).
+            out.push_str(text.get(run..i).unwrap_or_default());
+            push_escaped(b, out);
+            run = i + 1;
+        }
+    }
+    out.push_str(text.get(run..).unwrap_or_default());
+}
+
+/// `b` as it is when unreserved, else as `%XX`.
+fn push_escaped(b: u8, out: &mut impl Out) {
+    if UNRESERVED[usize::from(b)] {
+        out.push_ascii(b);
+    } else {
+        out.push_ascii(b'%');
+        out.push_ascii(HEX_UPPER[usize::from(b >> 4)]);
+        out.push_ascii(HEX_UPPER[usize::from(b & 0xf)]);
+    }
+}
+
+/// The expansion as first written (scanning each value twice, through `str::split`, and formatting
+/// addresses with `fmt`), kept as the reference the fast one is checked against.
+#[cfg(test)]
+mod reference {
+    use super::*;
+
+    pub(super) fn expand(ms: &MacroString, ctx: &MacroContext<'_>, out: &mut String) {
+        for part in ms.parts() {
+            match part {
+                MacroPart::Literal(s) => out.push_str(s),
+                MacroPart::Macro(m) => expand_macro(m, ctx, out),
             }
         }
     }
-}
 
-/// An IPv4 address in dotted-decimal form, without the formatting machinery (this runs for every
-/// `%{i}` and every default explanation).
-fn dotted_quad(ip: std::net::Ipv4Addr, out: &mut impl std::fmt::Write) {
-    for (i, octet) in ip.octets().into_iter().enumerate() {
-        if i > 0 {
-            let _ = out.write_char('.');
+    pub(super) fn expand_name(ms: &MacroString, ctx: &MacroContext<'_>, out: &mut String) {
+        out.clear();
+        expand(ms, ctx, out);
+        if out.ends_with('.') {
+            out.pop();
         }
-        if octet >= 100 {
-            let _ = out.write_char(char::from(b'0' + octet / 100));
+        // Drop leading labels one at a time until the name fits.
+        while out.len() > MAX_NAME_LEN {
+            match out.find('.') {
+                Some(dot) => drop(out.drain(..=dot)),
+                None => out.clear(),
+            }
         }
-        if octet >= 10 {
-            let _ = out.write_char(char::from(b'0' + octet / 10 % 10));
-        }
-        let _ = out.write_char(char::from(b'0' + octet % 10));
     }
-}
 
-/// URL-escapes every byte outside RFC 3986 "unreserved".
-fn url_escape(text: &str, out: &mut String) {
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
+    fn expand_macro(m: &Macro, ctx: &MacroContext<'_>, out: &mut String) {
+        let text = value(m, ctx);
+        if m.url_escape {
+            let mut transformed = String::new();
+            transform_into(m, &text, &mut transformed);
+            for b in transformed.bytes() {
+                if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
         } else {
-            let _ = write!(out, "%{b:02X}");
+            transform_into(m, &text, out);
         }
+    }
+
+    fn value(m: &Macro, ctx: &MacroContext<'_>) -> String {
+        match m.letter {
+            MacroLetter::Sender => ctx.sender.to_string(),
+            MacroLetter::LocalPart => ctx.local_part.to_string(),
+            MacroLetter::SenderDomain => ctx.sender_domain.to_string(),
+            MacroLetter::Domain => ctx.domain.to_string(),
+            MacroLetter::Helo => ctx.helo.to_string(),
+            MacroLetter::ValidatedName => ctx.validated_name.unwrap_or("unknown").to_string(),
+            MacroLetter::Receiver => ctx.receiver.to_string(),
+            MacroLetter::IpVersion => match ctx.ip {
+                IpAddr::V4(_) => "in-addr".to_string(),
+                IpAddr::V6(_) => "ip6".to_string(),
+            },
+            MacroLetter::Ip => match ctx.ip {
+                IpAddr::V4(v4) => v4.to_string(),
+                IpAddr::V6(v6) => v6
+                    .octets()
+                    .iter()
+                    .map(|b| format!("{:x}.{:x}", b >> 4, b & 0xf))
+                    .collect::<Vec<_>>()
+                    .join("."),
+            },
+            MacroLetter::ClientIp => ctx.ip.to_string(),
+            MacroLetter::Timestamp => ctx.timestamp.to_string(),
+        }
+    }
+
+    fn transform_into(m: &Macro, text: &str, out: &mut String) {
+        let delims = m.delimiters;
+        let is_delim = move |c: char| delims.contains(c);
+        let mut parts: Vec<&str> = text.split(is_delim).collect();
+        if m.reverse {
+            parts.reverse();
+        }
+        let keep = m
+            .keep
+            .map_or(parts.len(), |k| (k as usize).min(parts.len()));
+        out.push_str(&parts[parts.len() - keep..].join("."));
     }
 }
 
@@ -245,6 +683,7 @@ fn url_escape(text: &str, out: &mut String) {
 mod tests {
     use super::*;
     use crate::spf::parse_explanation;
+    use proptest::prelude::*;
 
     fn ctx(ip: &str) -> MacroContext<'static> {
         MacroContext {
@@ -351,5 +790,154 @@ mod tests {
         let mut one = "x".repeat(300);
         truncate_name(&mut one);
         assert_eq!(one, "");
+    }
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => "[a-zA-Z0-9.+,/_=~ é😀%-]{0,24}",
+            1 => "[a-z.-]{0,300}",
+        ]
+    }
+
+    fn a_macro() -> impl Strategy<Value = Macro> {
+        (
+            0usize..11,
+            any::<bool>(),
+            prop_oneof![
+                Just(None),
+                (0u32..12).prop_map(Some),
+                any::<u32>().prop_map(Some)
+            ],
+            any::<bool>(),
+            "[-.+,/_=]{0,4}",
+        )
+            .prop_map(|(letter, url_escape, keep, reverse, delims)| Macro {
+                letter: MacroLetter::from_char("slodipvhcrt".as_bytes()[letter] as char).unwrap(),
+                url_escape,
+                keep,
+                reverse,
+                delimiters: delims.parse().unwrap(),
+            })
+    }
+
+    fn macro_string() -> impl Strategy<Value = MacroString> {
+        prop::collection::vec(
+            prop_oneof![text().prop_map(Err), a_macro().prop_map(Ok)],
+            0..8,
+        )
+        .prop_map(|parts| {
+            let mut ms = MacroString::default();
+            for part in parts {
+                match part {
+                    Ok(m) => ms.push_macro(m),
+                    Err(s) => ms.push_literal(&s),
+                }
+            }
+            ms
+        })
+    }
+
+    #[derive(Debug, Clone)]
+    struct Values {
+        strings: [String; 6],
+        validated: Option<String>,
+        ip: IpAddr,
+        timestamp: u64,
+    }
+
+    fn values() -> impl Strategy<Value = Values> {
+        (
+            [text(), text(), text(), text(), text(), text()],
+            prop::option::of(text()),
+            prop_oneof![
+                any::<[u8; 4]>().prop_map(IpAddr::from),
+                any::<[u8; 16]>().prop_map(IpAddr::from),
+            ],
+            any::<u64>(),
+        )
+            .prop_map(|(strings, validated, ip, timestamp)| Values {
+                strings,
+                validated,
+                ip,
+                timestamp,
+            })
+    }
+
+    impl Values {
+        fn context(&self) -> MacroContext<'_> {
+            let [sender, local_part, sender_domain, domain, helo, receiver] = &self.strings;
+            MacroContext {
+                sender,
+                local_part,
+                sender_domain,
+                domain,
+                ip: self.ip,
+                helo,
+                validated_name: self.validated.as_deref(),
+                receiver,
+                timestamp: self.timestamp,
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn expansion_matches_reference(ms in macro_string(), values in values()) {
+            let ctx = values.context();
+            let (mut fast, mut slow) = (String::from("kept"), String::from("kept"));
+            ms.expand(&ctx, &mut fast);
+            reference::expand(&ms, &ctx, &mut slow);
+            prop_assert_eq!(&fast, &slow, "{}", ms);
+            let (mut fast, mut slow) = (String::from("junk"), String::new());
+            ms.expand_name(&ctx, &mut fast);
+            reference::expand_name(&ms, &ctx, &mut slow);
+            prop_assert_eq!(&fast, &slow, "{}", ms);
+        }
+    }
+
+    #[test]
+    fn keep_zero_keeps_nothing() {
+        let values = Values {
+            strings: [
+                "a.b".to_string(),
+                "c-d".to_string(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            ],
+            validated: None,
+            ip: "192.0.2.1".parse().unwrap(),
+            timestamp: 0,
+        };
+        for letter in "slodipvhcrt".chars() {
+            let mut m = Macro::new(MacroLetter::from_char(letter).unwrap());
+            m.keep = Some(0);
+            let mut ms = MacroString::literal("x.");
+            ms.push_macro(m);
+            let mut out = String::new();
+            ms.expand(&values.context(), &mut out);
+            assert_eq!(out, "x.", "{letter}");
+        }
+    }
+    /// Expansions around the size of the stack buffer, with addresses written as blocks near its
+    /// end: the same as the reference, whether built on the stack or not.
+    #[test]
+    fn expansions_around_the_stack_size() {
+        for ip in ["192.0.2.3", "2001:db8::cb01"] {
+            let ctx = ctx(ip);
+            for pad in STACK_LEN - 80..STACK_LEN + 8 {
+                let literal: String = "abcdefgh.".chars().cycle().take(pad).collect();
+                for tail in ["%{i}", "%{ir}.%{d}", "%{I}", "%{l1r-}", "%{S}"] {
+                    let ms = parse_explanation(&format!("{literal}{tail}")).unwrap();
+                    let (mut fast, mut slow) = (String::new(), String::new());
+                    ms.expand(&ctx, &mut fast);
+                    reference::expand(&ms, &ctx, &mut slow);
+                    assert_eq!(fast, slow, "{ms}");
+                    ms.expand_name(&ctx, &mut fast);
+                    reference::expand_name(&ms, &ctx, &mut slow);
+                    assert_eq!(fast, slow, "{ms}");
+                }
+            }
+        }
     }
 }
