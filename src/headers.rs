@@ -214,7 +214,7 @@ fn pvalue(text: &str) -> String {
 /// The mechanism key for `Received-SPF`: the directive that matched, or `default`.
 fn mechanism(out: &SpfOutput) -> Option<String> {
     match &out.cause {
-        Cause::Match { directive, .. } => Some(directive.mechanism.to_string()),
+        Cause::Match { .. } => out.matched().map(|d| d.mechanism.to_string()),
         Cause::NoMatch { .. } => Some("default".to_string()),
         _ => None,
     }

@@ -404,12 +404,10 @@ impl Verdict {
     fn into_cause(self, domain: &Arc<str>) -> Cause {
         let domain = self.domain.map_or_else(|| domain.clone(), Arc::from);
         match self.why {
-            Why::Match { record, term } => match &record.terms()[term] {
-                Term::Directive(directive) => Cause::Match {
-                    domain,
-                    directive: directive.clone(),
-                },
-                Term::Modifier(_) => Cause::NoMatch { domain },
+            Why::Match { record, term } => Cause::Match {
+                domain,
+                record,
+                term,
             },
             Why::NoMatch => Cause::NoMatch { domain },
             Why::NoRecord => Cause::NoRecord { domain },

@@ -1,7 +1,7 @@
 //! What an SPF evaluation returns: the result, why, and what it cost.
 
 use super::parse::ParseError;
-use super::record::Directive;
+use super::record::{Directive, Record, Term};
 use crate::dns::LookupError;
 use crate::name::NameError;
 use std::fmt;
@@ -97,12 +97,15 @@ impl Identity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
-    /// A directive matched in the record of `domain`.
+    /// A directive matched in the record of `domain`: `record.terms()[term]`, which
+    /// [`Cause::directive`] gives.
     Match {
         /// The domain whose record held the directive.
         domain: Arc<str>,
-        /// The directive that matched.
-        directive: Directive,
+        /// That domain's record (shared, as parsed or cached).
+        record: Arc<Record>,
+        /// The index of the directive in [`Record::terms`].
+        term: usize,
     },
     /// No directive matched and there was no `redirect=`: the default result, neutral.
     NoMatch {
@@ -214,13 +217,32 @@ pub struct SpfOutput {
     pub trace: Option<super::Trace>,
 }
 
+impl Cause {
+    /// The directive that matched, for [`Cause::Match`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use sender_identity::spf::{Cause, Record};
+    /// let record: Arc<Record> = Arc::new("v=spf1 ip4:192.0.2.0/24 -all".parse().unwrap());
+    /// let cause = Cause::Match { domain: "example.com".into(), record, term: 1 };
+    /// assert_eq!(cause.directive().unwrap().to_string(), "-all");
+    /// assert_eq!(cause.to_string(), "matched -all in the record of example.com");
+    /// ```
+    pub fn directive(&self) -> Option<&Directive> {
+        match self {
+            Cause::Match { record, term, .. } => match record.terms().get(*term) {
+                Some(Term::Directive(directive)) => Some(directive),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl SpfOutput {
     /// The directive that decided the result, if one matched.
     pub fn matched(&self) -> Option<&Directive> {
-        match &self.cause {
-            Cause::Match { directive, .. } => Some(directive),
-            _ => None,
-        }
+        self.cause.directive()
     }
 
     /// The error that ended evaluation, if any.
@@ -235,9 +257,10 @@ impl SpfOutput {
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cause::Match { domain, directive } => {
-                write!(f, "matched {directive} in the record of {domain}")
-            }
+            Cause::Match { domain, .. } => match self.directive() {
+                Some(directive) => write!(f, "matched {directive} in the record of {domain}"),
+                None => write!(f, "matched in the record of {domain}"),
+            },
             Cause::NoMatch { domain } => {
                 write!(f, "no mechanism matched in the record of {domain}")
             }
