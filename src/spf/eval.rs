@@ -229,6 +229,7 @@ impl<R: Resolver> Verifier<R> {
                 memo: memo.as_ref(),
                 inputs,
                 sender: String::new(),
+                spare_name: String::new(),
                 dns_lookups: 0,
                 void_lookups: 0,
                 validated: None,
@@ -471,6 +472,8 @@ struct Evaluation<'a, R: ?Sized> {
     inputs: &'a Inputs<'a>,
     /// `local_part@sender_domain` for `%{s}`, built the first time a macro needs it.
     sender: String,
+    /// A buffer for the next name built from macros (see [`Evaluation::recycle`]).
+    spare_name: String,
     dns_lookups: u32,
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
@@ -742,7 +745,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 let result = lookup!(self, &target, "A", |n| {
                     answer!(self, lookup_a_now, a, A, n)
                 });
-                Ok(!self.answers(&target, result)?.is_empty())
+                let exists = !self.answers(&target, result)?.is_empty();
+                self.recycle(target);
+                Ok(exists)
             }
             Mechanism::Include(spec) => {
                 let target = self.target(spec, domain)?;
@@ -911,9 +916,19 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
         }
         self.prepare(spec)?;
-        let mut name = String::new();
+        let mut name = std::mem::take(&mut self.spare_name);
         spec.expand_name(&self.context(spec, domain), &mut name);
         Ok(Cow::Owned(name))
+    }
+
+    /// Keeps the buffer of a built target for the next one (`exists:` targets, built one after
+    /// another, then share one allocation).
+    fn recycle(&mut self, target: Cow<'_, str>) {
+        if let Cow::Owned(name) = target {
+            if name.capacity() > self.spare_name.capacity() {
+                self.spare_name = name;
+            }
+        }
     }
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
