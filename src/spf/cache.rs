@@ -121,32 +121,13 @@ impl RecordCache {
         self.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The entry for `domain` if it is still valid at `now`. Readers share the lock; an expired
-    /// entry is dropped under the write lock.
-    pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<Fetched> {
-        // Keys are normalised; most domains asked for already are, so normalise only on a miss.
-        let mut key = Cow::Borrowed(domain);
-        {
-            let entries = self.read();
-            let entry = match entries.get(domain) {
-                Some(entry) => entry,
-                None => {
-                    key = normalize(domain);
-                    if *key == *domain {
-                        return None;
-                    }
-                    entries.get(key.as_ref())?
-                }
-            };
-            if entry.expires > now {
-                return Some(entry.fetched.clone());
-            }
+    /// A view of the cache for one evaluation run: one read lock for the whole run, entries
+    /// borrowed rather than copied. Writers wait for the run (microseconds); the view must not be
+    /// held across an `await`.
+    pub(crate) fn view(&self) -> View<'_> {
+        View {
+            entries: self.read(),
         }
-        let mut entries = self.write();
-        if entries.get(key.as_ref()).is_some_and(|e| e.expires <= now) {
-            entries.remove(key.as_ref());
-        }
-        None
     }
 
     /// Keeps `fetched` for `ttl` (capped; the default when `None`) from `now`.
@@ -186,6 +167,28 @@ impl RecordCache {
     }
 }
 
+/// A read-locked view of a [`RecordCache`] ([`RecordCache::view`]).
+pub(crate) struct View<'c> {
+    entries: std::sync::RwLockReadGuard<'c, HashMap<Box<str>, Entry, Keyed>>,
+}
+
+impl View<'_> {
+    /// The entry for `domain` if it is still valid at `now` (an expired entry is left for the next
+    /// insert to replace or drop).
+    pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<&Fetched> {
+        // Keys are normalised; most domains asked for already are, so normalise only on a miss.
+        let entry = match self.entries.get(domain) {
+            Some(entry) => entry,
+            None => match normalize(domain) {
+                Cow::Owned(key) => self.entries.get(key.as_str())?,
+                Cow::Borrowed(key) if key.len() < domain.len() => self.entries.get(key)?,
+                Cow::Borrowed(_) => return None,
+            },
+        };
+        (entry.expires > now).then_some(&entry.fetched)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,17 +204,17 @@ mod tests {
         let cache = RecordCache::new(8).max_negative_ttl(Duration::ZERO);
         cache.insert("Example.COM.", record(), minute, now);
         assert!(matches!(
-            cache.get("example.com", now),
+            cache.view().get("example.com", now),
             Some(Fetched::Record(_))
         ));
         cache.insert("gone.example", record(), Some(Duration::ZERO), now);
         assert!(
-            cache.get("gone.example", now).is_none(),
+            cache.view().get("gone.example", now).is_none(),
             "TTL 0 is not cached"
         );
         cache.insert("none.example", Fetched::NoRecord, minute, now);
         assert!(
-            cache.get("none.example", now).is_none(),
+            cache.view().get("none.example", now).is_none(),
             "negative TTL capped at zero"
         );
         for i in 0..20 {
@@ -219,7 +222,7 @@ mod tests {
         }
         assert!(cache.len() <= 8);
         assert!(
-            cache.get("d19.example", now).is_some(),
+            cache.view().get("d19.example", now).is_some(),
             "the newest entry is kept"
         );
         cache.clear();
@@ -232,24 +235,28 @@ mod tests {
         let secs = Duration::from_secs;
         let cache = RecordCache::new(8).max_ttl(secs(30));
         cache.insert("a.example", record(), Some(secs(3600)), now);
-        assert!(cache.get("a.example", now + secs(29)).is_some());
+        assert!(cache.view().get("a.example", now + secs(29)).is_some());
         assert!(
-            cache.get("a.example", now + secs(31)).is_none(),
+            cache.view().get("a.example", now + secs(31)).is_none(),
             "capped at max_ttl"
         );
-        assert_eq!(cache.len(), 0, "an expired entry is dropped when seen");
+        assert_eq!(
+            cache.len(),
+            1,
+            "an expired entry stays until replaced or evicted"
+        );
         let cache = RecordCache::new(8);
         cache.insert("n.example", Fetched::NoRecord, Some(secs(3600)), now);
-        assert!(cache.get("n.example", now + secs(899)).is_some());
+        assert!(cache.view().get("n.example", now + secs(899)).is_some());
         assert!(
-            cache.get("n.example", now + secs(901)).is_none(),
+            cache.view().get("n.example", now + secs(901)).is_none(),
             "negative TTL cap"
         );
         cache.insert("d.example", record(), None, now);
         assert!(
-            cache.get("d.example", now + secs(299)).is_some(),
+            cache.view().get("d.example", now + secs(299)).is_some(),
             "default TTL 5 min"
         );
-        assert!(cache.get("d.example", now + secs(301)).is_none());
+        assert!(cache.view().get("d.example", now + secs(301)).is_none());
     }
 }

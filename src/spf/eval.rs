@@ -1,6 +1,6 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
-use super::cache::{Fetched, RecordCache};
+use super::cache::{Fetched, RecordCache, View};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
@@ -160,14 +160,12 @@ impl<R: Resolver> Verifier<R> {
             ),
             Ok(()) => {
                 // Pinned where it is made: the work is not moved.
-                let work = std::pin::pin!(self.evaluate(&inputs, &mut last));
+                let work = std::pin::pin!(self.evaluate(&inputs, &checked, &mut last));
                 let evaluated = crate::deadline::within(self.config.timeout, work)
                     .await
                     .unwrap_or(Err(SpfError::Timeout));
                 match evaluated {
-                    Ok((verdict, explanation)) => {
-                        (verdict.result, explanation, verdict.into_cause(&checked))
-                    }
+                    Ok(done) => done,
                     Err(e) => (e.result(), None, Cause::Error(e)),
                 }
             }
@@ -211,40 +209,48 @@ impl<R: Resolver> Verifier<R> {
     }
 
     /// Runs the evaluation until it completes, awaiting each answer it needs and does not have, and
-    /// running it again with that answer kept (see the module docs). `last` holds the counters and
-    /// trace of the latest run, also when the time limit ends the work.
+    /// running it again with that answer kept (see [How an evaluation runs](Verifier)). Each run
+    /// reads the record cache under one read lock, released before any `await`. `last` holds the
+    /// counters and trace of the latest run, also when the time limit ends the work.
     async fn evaluate(
         &self,
         inputs: &Inputs<'_>,
+        checked: &Arc<str>,
         last: &mut RunState,
-    ) -> Result<(Verdict, Option<String>), SpfError> {
+    ) -> Result<(SpfResult, Option<String>, Cause), SpfError> {
         // Made on the first answer awaited: an evaluation answered from memory never needs it.
         let mut memo: Option<Memo> = None;
         loop {
-            let mut eval = Evaluation {
-                resolver: &self.resolver,
-                config: &self.config,
-                default_explanation: self.default_explanation.as_ref(),
-                cache: self.cache.as_deref(),
-                memo: memo.as_ref(),
-                inputs,
-                sender: String::new(),
-                spare_name: String::new(),
-                dns_lookups: 0,
-                void_lookups: 0,
-                validated: None,
-                now: None,
-                trace: self
-                    .config
-                    .trace
-                    .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
-                depth: 0,
-            };
-            let step = eval.run(inputs.sender_domain);
-            *last = RunState {
-                dns_lookups: eval.dns_lookups,
-                void_lookups: eval.void_lookups,
-                trace: eval.trace,
+            let step = {
+                let view = self.cache.as_deref().map(RecordCache::view);
+                let mut eval = Evaluation {
+                    resolver: &self.resolver,
+                    config: &self.config,
+                    default_explanation: self.default_explanation.as_ref(),
+                    cache: view.as_ref(),
+                    memo: memo.as_ref(),
+                    inputs,
+                    sender: String::new(),
+                    dns_lookups: 0,
+                    void_lookups: 0,
+                    validated: None,
+                    now: None,
+                    trace: self.config.trace.then(|| {
+                        Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)
+                    }),
+                    depth: 0,
+                };
+                let step = eval
+                    .run(inputs.sender_domain)
+                    .map(|(verdict, explanation)| {
+                        (verdict.result, explanation, verdict.into_cause(checked))
+                    });
+                *last = RunState {
+                    dns_lookups: eval.dns_lookups,
+                    void_lookups: eval.void_lookups,
+                    trace: eval.trace,
+                };
+                step
             };
             match step {
                 Ok(done) => return Ok(done),
@@ -367,25 +373,29 @@ impl Memo {
 
 /// The result of evaluating one record (never temperror/permerror: those are `Err`). Cheap to make:
 /// an `include:` only needs the result, so the public [`Cause`] is built once, for the final verdict.
-struct Verdict {
+struct Verdict<'a> {
     result: SpfResult,
-    why: Why,
+    why: Why<'a>,
     /// The domain of the record that decided, when it is not the one `check_host` was called with
     /// (the target of a `redirect=`).
     domain: Option<String>,
 }
 
-enum Why {
-    /// `record.terms()[term]` matched.
-    Match { record: Arc<Record>, term: usize },
+enum Why<'a> {
+    /// `record.terms()[term]` matched (the record borrowed from the cache or this evaluation's
+    /// answers).
+    Match {
+        record: &'a Arc<Record>,
+        term: usize,
+    },
     /// Nothing matched, and there was no `redirect=`.
     NoMatch,
     /// There was no record.
     NoRecord,
 }
 
-impl Verdict {
-    fn new(result: SpfResult, why: Why) -> Self {
+impl<'a> Verdict<'a> {
+    fn new(result: SpfResult, why: Why<'a>) -> Self {
         Verdict {
             result,
             why,
@@ -407,7 +417,7 @@ impl Verdict {
         match self.why {
             Why::Match { record, term } => Cause::Match {
                 domain,
-                record,
+                record: Arc::clone(record),
                 term,
             },
             Why::NoMatch => Cause::NoMatch { domain },
@@ -466,14 +476,12 @@ struct Evaluation<'a, R: ?Sized> {
     resolver: &'a R,
     config: &'a Config,
     default_explanation: Option<&'a MacroString>,
-    cache: Option<&'a RecordCache>,
+    cache: Option<&'a View<'a>>,
     /// The answers awaited so far, if any.
     memo: Option<&'a Memo>,
     inputs: &'a Inputs<'a>,
     /// `local_part@sender_domain` for `%{s}`, built the first time a macro needs it.
     sender: String,
-    /// A buffer for the next name built from macros (see [`Evaluation::recycle`]).
-    spare_name: String,
     dns_lookups: u32,
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
@@ -488,7 +496,7 @@ struct Evaluation<'a, R: ?Sized> {
 
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// Evaluates `domain` and, on fail, builds the explanation.
-    fn run(&mut self, domain: &str) -> Result<(Verdict, Option<String>), Stop> {
+    fn run(&mut self, domain: &str) -> Result<(Verdict<'a>, Option<String>), Stop> {
         let verdict = self.check_host(domain)?;
         let explanation = match verdict.result {
             SpfResult::Fail => {
@@ -502,7 +510,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     /// `check_host()` of `domain`. A stop ends the run, so the depth is only restored on the way
     /// out of a verdict.
-    fn check_host(&mut self, domain: &str) -> Result<Verdict, Stop> {
+    fn check_host(&mut self, domain: &str) -> Result<Verdict<'a>, Stop> {
         self.note(|| TraceEvent::CheckHost {
             domain: domain.to_string(),
         });
@@ -518,7 +526,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         Ok(verdict)
     }
 
-    fn evaluate_record(&mut self, domain: &str) -> Result<Verdict, Stop> {
+    fn evaluate_record(&mut self, domain: &str) -> Result<Verdict<'a>, Stop> {
         let Some(record) = self.record(domain)? else {
             self.note(|| TraceEvent::NoRecord);
             return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
@@ -584,23 +592,24 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
     /// syntax error, temperror for DNS failures. From the record cache, else from this evaluation's
     /// answers, else the run stops to fetch it.
-    fn record(&mut self, domain: &str) -> Result<Option<Arc<Record>>, Stop> {
+    fn record(&mut self, domain: &str) -> Result<Option<&'a Arc<Record>>, Stop> {
         if let Some(cache) = self.cache {
             let now = *self.now.get_or_insert_with(Instant::now);
             if let Some(fetched) = cache.get(domain, now) {
-                self.note_record(&fetched, true);
-                return Ok(fetched.into_result()?);
+                self.note_record(fetched, true);
+                return Ok(fetched.record()?);
             }
         }
         let memo = self.memo;
         let (fetched, summary) = if fits_dns(domain) {
             match memo.and_then(|memo| memo.records.get(domain)) {
-                Some((fetched, summary)) => (fetched.clone()?, Cow::Borrowed(summary.as_str())),
+                Some((Ok(fetched), summary)) => (fetched, Cow::Borrowed(summary.as_str())),
+                Some((Err(e), _)) => return Err(e.clone().into()),
                 None => return Err(Stop::Need(Query::Record(domain.to_owned()))),
             }
         } else {
             let summary = LookupError::NxDomain.to_string();
-            (Fetched::NoRecord, Cow::Owned(summary))
+            (&Fetched::NoRecord, Cow::Owned(summary))
         };
         if let Some(trace) = self.trace.as_mut() {
             trace.push(
@@ -612,8 +621,8 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 },
             );
         }
-        self.note_record(&fetched, false);
-        Ok(fetched.into_result()?)
+        self.note_record(fetched, false);
+        Ok(fetched.record()?)
     }
 
     fn note_record(&mut self, fetched: &Fetched, cached: bool) {
@@ -745,9 +754,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 let result = lookup!(self, &target, "A", |n| {
                     answer!(self, lookup_a_now, a, A, n)
                 });
-                let exists = !self.answers(&target, result)?.is_empty();
-                self.recycle(target);
-                Ok(exists)
+                Ok(!self.answers(&target, result)?.is_empty())
             }
             Mechanism::Include(spec) => {
                 let target = self.target(spec, domain)?;
@@ -916,19 +923,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
         }
         self.prepare(spec)?;
-        let mut name = std::mem::take(&mut self.spare_name);
+        let mut name = String::new();
         spec.expand_name(&self.context(spec, domain), &mut name);
         Ok(Cow::Owned(name))
-    }
-
-    /// Keeps the buffer of a built target for the next one (`exists:` targets, built one after
-    /// another, then share one allocation).
-    fn recycle(&mut self, target: Cow<'_, str>) {
-        if let Cow::Owned(name) = target {
-            if name.capacity() > self.spare_name.capacity() {
-                self.spare_name = name;
-            }
-        }
     }
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
@@ -1010,11 +1007,12 @@ fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
 }
 
 impl Fetched {
-    fn into_result(self) -> Result<Option<Arc<Record>>, SpfError> {
+    /// The record, none, or the permanent error.
+    fn record(&self) -> Result<Option<&Arc<Record>>, SpfError> {
         match self {
             Fetched::Record(r) => Ok(Some(r)),
             Fetched::NoRecord => Ok(None),
-            Fetched::Invalid(e) => Err(e),
+            Fetched::Invalid(e) => Err(e.clone()),
         }
     }
 }
