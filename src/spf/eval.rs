@@ -218,8 +218,9 @@ impl<R: Resolver> Verifier<R> {
         checked: &Arc<str>,
         last: &mut RunState,
     ) -> Result<(SpfResult, Option<String>, Cause), SpfError> {
-        // Made on the first answer awaited: an evaluation answered from memory never needs it.
-        let mut memo: Option<Memo> = None;
+        // Made on the first answer awaited (an evaluation answered from memory never needs it), and
+        // boxed, so that it does not weigh on the future.
+        let mut memo: Option<Box<Memo>> = None;
         loop {
             let step = {
                 let view = self.cache.as_deref().map(RecordCache::view);
@@ -228,7 +229,7 @@ impl<R: Resolver> Verifier<R> {
                     config: &self.config,
                     default_explanation: self.default_explanation.as_ref(),
                     cache: view.as_ref(),
-                    memo: memo.as_ref(),
+                    memo: memo.as_deref(),
                     inputs,
                     sender: String::new(),
                     dns_lookups: 0,
@@ -256,7 +257,7 @@ impl<R: Resolver> Verifier<R> {
                 Ok(done) => return Ok(done),
                 Err(Stop::Error(e)) => return Err(e),
                 Err(Stop::Need(query)) => {
-                    memo.get_or_insert_with(Memo::default)
+                    memo.get_or_insert_with(Box::default)
                         .fetch(&self.resolver, self.cache.as_deref(), inputs.ip, query)
                         .await
                 }
