@@ -263,10 +263,24 @@ fn term_end(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// `b[at..at + word.len()]` equals `word` (lower-case ASCII letters), ignoring case.
-fn word_at(b: &[u8], at: usize, word: &[u8]) -> bool {
-    b.get(at..at + word.len())
-        .is_some_and(|s| s.eq_ignore_ascii_case(word))
+/// `b[at..at + N]` equals `word` (at most 8 bytes), ignoring the case of its letters: one
+/// 64-bit comparison.
+#[inline(always)]
+fn word_at<const N: usize>(b: &[u8], at: usize, word: &[u8; N]) -> bool {
+    let Some(s) = b.get(at..at + N) else {
+        return false;
+    };
+    let (mut x, mut w, mut m) = ([0u8; 8], [0u8; 8], [0u8; 8]);
+    x[..N].copy_from_slice(s);
+    w[..N].copy_from_slice(word);
+    for k in 0..N {
+        m[k] = if word[k].is_ascii_lowercase() {
+            0x20
+        } else {
+            0
+        };
+    }
+    u64::from_le_bytes(x) | u64::from_le_bytes(m) == u64::from_le_bytes(w)
 }
 
 /// The single-pass scanner for the term that starts at `at` (not a space) in `text` (printable
@@ -348,7 +362,7 @@ fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
                 None
             }
         }
-        b'r' if i == at && word_at(b, i, b"redirect=") => {
+        b'r' if i == at && word_at(b, i, b"redirect") && b.get(i + 8) == Some(&b'=') => {
             let (domain, end) = domain_fast(text, i + 9)?;
             Some((Term::Modifier(Modifier::Redirect(domain)), end))
         }
@@ -417,7 +431,9 @@ fn literal_domain(value: &str) -> Option<MacroString> {
 /// Whether literal text ends in `.` toplabel [ `.` ] (RFC 7208 §7.1).
 fn ends_in_toplabel(tail: &str) -> bool {
     let tail = tail.strip_suffix('.').unwrap_or(tail);
-    matches!(tail.rsplit_once('.'), Some((_, top)) if is_toplabel(top))
+    tail.bytes()
+        .rposition(|c| c == b'.')
+        .is_some_and(|dot| is_toplabel(&tail[dot + 1..]))
 }
 
 /// A decimal digit's value.
@@ -796,12 +812,105 @@ enum Piece<'a> {
 
 /// Parses a macro string; returns it and whether it ends with a macro-expand (`%{..}`, `%%`, `%_`,
 /// `%-`).
-fn macro_string(mut input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
+fn macro_string(input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
     let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
     if input.bytes().all(literal_byte) {
         // The common case: no macros at all.
         return Ok((MacroString::literal(input), false));
     }
+    if let Some(done) = macro_string_fast(input, allow_space) {
+        return Ok(done);
+    }
+    macro_string_nom(input, allow_space)
+}
+
+/// The hand-written scanner for well-formed macro strings: `None` for anything it does not
+/// accept, which [`macro_string_nom`] then parses (and reports). What it accepts,
+/// `macro_string_nom` accepts as the same string.
+fn macro_string_fast(input: &str, allow_space: bool) -> Option<(MacroString, bool)> {
+    let b = input.as_bytes();
+    let mut text = String::with_capacity(b.len());
+    let mut macros = Vec::new();
+    let (mut i, mut run) = (0, 0);
+    while i < b.len() {
+        let c = b[i];
+        if c != b'%' {
+            if !(is(c, LITERAL) || (allow_space && c == b' ')) {
+                return None;
+            }
+            i += 1;
+            continue;
+        }
+        text.push_str(&input[run..i]);
+        match *b.get(i + 1)? {
+            b'%' => text.push('%'),
+            b'_' => text.push(' '),
+            b'-' => text.push_str("%20"),
+            b'{' => {
+                let (m, end) = macro_body_fast(b, i + 2)?;
+                macros.push((u32::try_from(text.len()).unwrap_or(u32::MAX), m));
+                i = end;
+                run = i;
+                continue;
+            }
+            _ => return None,
+        }
+        i += 2;
+        run = i;
+    }
+    text.push_str(&input[run..]);
+    // The string ends with a macro-expand when no literal text follows the last `%`.
+    let ends_with_expand = run == b.len() && run > 0;
+    Some((MacroString::from_raw(text, macros), ends_with_expand))
+}
+
+/// The inside of `%{...}` from `at` (after the `{`): letter, keep digits (at most 9, not 0), `r`,
+/// delimiters, `}`. Returns the macro and the end (after the `}`).
+fn macro_body_fast(b: &[u8], mut at: usize) -> Option<(Macro, usize)> {
+    let c = char::from(*b.get(at)?);
+    let letter = MacroLetter::from_char(c)?;
+    at += 1;
+    let start = at;
+    let mut keep = 0u32;
+    while let Some(d) = digit(b.get(at)) {
+        if at - start == 9 {
+            return None;
+        }
+        keep = keep * 10 + d;
+        at += 1;
+    }
+    let keep = match (at > start, keep) {
+        (false, _) => None,
+        (true, 0) => return None,
+        (true, n) => Some(n),
+    };
+    let reverse = matches!(b.get(at), Some(b'r' | b'R'));
+    at += usize::from(reverse);
+    let mut delimiters = Delimiters::default();
+    loop {
+        match *b.get(at)? {
+            b'}' => break,
+            d if delimiters.insert(char::from(d)) => at += 1,
+            _ => return None,
+        }
+    }
+    let m = Macro {
+        letter,
+        url_escape: c.is_ascii_uppercase(),
+        keep,
+        reverse,
+        delimiters,
+    };
+    Some((m, at + 1))
+}
+
+/// The general macro-string parser (nom): accepts every macro string and says what is wrong with
+/// the others.
+fn macro_string_nom(
+    mut input: &str,
+    allow_space: bool,
+) -> Result<(MacroString, bool), ParseErrorKind> {
+    let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
     let mut text = String::with_capacity(input.len());
     let mut macros = Vec::new();
     let mut ends_with_expand = false;
@@ -1299,6 +1408,40 @@ mod tests {
                 if let Some((term, end)) = fast_term(&text, 7) {
                     prop_assert_eq!(end, 7 + token.len(), "{:?}", token);
                     prop_assert_eq!(parse_term(&token), Ok(term), "{:?}", token);
+                }
+            }
+        }
+    }
+
+    /// The hand-written macro-string scanner never disagrees with the nom parser.
+    mod macro_fast_path_agrees {
+        use super::super::{macro_string_fast, macro_string_nom};
+        use proptest::prelude::*;
+
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => "[a-z0-9._-]{1,5}",
+                2 => (
+                    "[sloSLOdipvhDIPVHcrtCRTxX0{}% ]",
+                    "(0|[0-9]{1,11})?",
+                    "[rRx]?",
+                    "[-.+,/_=x]{0,4}",
+                    "[}x]?",
+                )
+                    .prop_map(|(l, k, r, d, e)| format!("%{{{l}{k}{r}{d}{e}")),
+                1 => prop::sample::select(vec!["%%", "%_", "%-", "%", "%x", " ", "%{", "\u{e9}"]).prop_map(String::from),
+                1 => "[ -~]{0,4}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20000))]
+
+            #[test]
+            fn accepted_strings_parse_the_same(pieces in prop::collection::vec(piece(), 1..6), space in any::<bool>()) {
+                let text = pieces.concat();
+                if let Some(fast) = macro_string_fast(&text, space) {
+                    prop_assert_eq!(macro_string_nom(&text, space), Ok(fast), "{:?}", text);
                 }
             }
         }
