@@ -173,6 +173,8 @@ impl FromStr for Record {
         // the check waits until a term needs the general parser (which assumes it).
         let mut checked = false;
         let mut i = 6;
+        // Whether there is any modifier: only then is there `redirect=` or `exp=` to look for.
+        let mut modifiers = false;
         loop {
             while i < bytes.len() && bytes[i] == b' ' {
                 i += 1;
@@ -182,21 +184,23 @@ impl FromStr for Record {
             }
             // The single-pass scanner handles the common terms; anything it does not accept
             // (including every error) goes through the general parser, which says what is wrong.
-            match fast_term(text, i) {
-                Some((term, end)) => {
-                    terms.push(term);
-                    i = end;
-                }
-                None => {
-                    if !checked {
-                        check_chars(text)?;
-                        checked = true;
-                    }
-                    let token = token_at(text, i);
-                    terms.push(parse_term(token).map_err(|kind| error(kind, i, token))?);
-                    i += token.len();
-                }
+            if let Some((term, end)) = fast_term(text, i, &mut modifiers) {
+                terms.push(term);
+                i = end;
+                continue;
             }
+            if !checked {
+                check_chars(text)?;
+                checked = true;
+            }
+            let token = token_at(text, i);
+            let term = parse_term(token).map_err(|kind| error(kind, i, token))?;
+            modifiers |= matches!(term, Term::Modifier(_));
+            terms.push(term);
+            i += token.len();
+        }
+        if !modifiers {
+            return Ok(Record::from_parsed(terms, None, None));
         }
         Record::new(terms).map_err(|dup| {
             let token = text[6..]
@@ -285,10 +289,10 @@ fn word_at<const N: usize>(b: &[u8], at: usize, word: &[u8; N]) -> bool {
 
 /// The single-pass scanner for the term that starts at `at` (not a space) in `text` (printable
 /// ASCII): qualifier, mechanism or modifier name and arguments, read once from left to right.
-/// Returns the term and where it ends, or `None` for anything it does not handle (then
-/// [`parse_term`] decides, and reports errors). What it accepts, `parse_term` accepts as the same
-/// term.
-fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
+/// Returns the term and where it ends (and notes a modifier in `modifiers`), or `None` for anything
+/// it does not handle (then [`parse_term`] decides, and reports errors). What it accepts,
+/// `parse_term` accepts as the same term.
+fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize)> {
     let b = text.as_bytes();
     let (qualifier, i) = match b[at] {
         b'+' => (Qualifier::Pass, at + 1),
@@ -297,22 +301,24 @@ fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
         b'?' => (Qualifier::Neutral, at + 1),
         _ => (Qualifier::Pass, at),
     };
-    let directive = |mechanism, end| {
-        Some((
-            Term::Directive(Directive {
-                qualifier,
-                mechanism,
-            }),
-            end,
-        ))
-    };
+    macro_rules! directive {
+        ($mechanism:expr, $end:expr $(,)?) => {{
+            Some((
+                Term::Directive(Directive {
+                    qualifier,
+                    mechanism: $mechanism,
+                }),
+                $end,
+            ))
+        }};
+    }
     match *b.get(i)? | 0x20 {
         b'i' => match *b.get(i + 1)? | 0x20 {
             b'p' if b.get(i + 3) == Some(&b':') => match b[i + 2] {
                 b'4' => {
                     let (addr, end) = ip4_fast(b, i + 4)?;
                     let (prefix, end) = cidr_fast(b, end, 32)?;
-                    directive(Mechanism::Ip4 { addr, prefix }, end)
+                    directive!(Mechanism::Ip4 { addr, prefix }, end)
                 }
                 b'6' => {
                     let end = b[i + 4..]
@@ -321,19 +327,19 @@ fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
                         .map_or(b.len(), |n| i + 4 + n);
                     let addr = ipv6(&b[i + 4..end])?;
                     let (prefix, end) = cidr_fast(b, end, 128)?;
-                    directive(Mechanism::Ip6 { addr, prefix }, end)
+                    directive!(Mechanism::Ip6 { addr, prefix }, end)
                 }
                 _ => None,
             },
             b'n' if word_at(b, i, b"include:") => {
                 let (domain, end) = domain_fast(text, i + 8)?;
-                directive(Mechanism::Include(domain), end)
+                directive!(Mechanism::Include(domain), end)
             }
             _ => None,
         },
         b'a' => {
             if ends_term(b, i + 1) {
-                return directive(
+                return directive!(
                     Mechanism::A {
                         domain: None,
                         cidr: DualCidr::default(),
@@ -342,21 +348,22 @@ fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
                 );
             }
             if word_at(b, i, b"all") && ends_term(b, i + 3) {
-                return directive(Mechanism::All, i + 3);
+                return directive!(Mechanism::All, i + 3);
             }
             let (domain, cidr, end) = a_mx_fast(text, i + 1)?;
-            directive(Mechanism::A { domain, cidr }, end)
+            directive!(Mechanism::A { domain, cidr }, end)
         }
         b'm' if *b.get(i + 1)? | 0x20 == b'x' => {
             let (domain, cidr, end) = a_mx_fast(text, i + 2)?;
-            directive(Mechanism::Mx { domain, cidr }, end)
+            directive!(Mechanism::Mx { domain, cidr }, end)
         }
         b'e' => {
             if word_at(b, i, b"exists:") {
                 let (domain, end) = domain_fast(text, i + 7)?;
-                directive(Mechanism::Exists(domain), end)
+                directive!(Mechanism::Exists(domain), end)
             } else if i == at && word_at(b, i, b"exp=") {
                 let (domain, end) = domain_fast(text, i + 4)?;
+                *modifiers = true;
                 Some((Term::Modifier(Modifier::Exp(domain)), end))
             } else {
                 None
@@ -364,14 +371,15 @@ fn fast_term(text: &str, at: usize) -> Option<(Term, usize)> {
         }
         b'r' if i == at && word_at(b, i, b"redirect") && b.get(i + 8) == Some(&b'=') => {
             let (domain, end) = domain_fast(text, i + 9)?;
+            *modifiers = true;
             Some((Term::Modifier(Modifier::Redirect(domain)), end))
         }
         b'p' if word_at(b, i, b"ptr") => {
             if ends_term(b, i + 3) {
-                directive(Mechanism::Ptr(None), i + 3)
+                directive!(Mechanism::Ptr(None), i + 3)
             } else if b[i + 3] == b':' {
                 let (domain, end) = domain_fast(text, i + 4)?;
-                directive(Mechanism::Ptr(Some(domain)), end)
+                directive!(Mechanism::Ptr(Some(domain)), end)
             } else {
                 None
             }
@@ -1343,7 +1351,7 @@ mod tests {
 
     /// The single-pass scanner never disagrees with the general term parser.
     mod fast_path_agrees {
-        use super::super::{fast_term, parse_term};
+        use super::super::{fast_term, parse_term, Term};
         use proptest::prelude::*;
 
         fn token() -> impl Strategy<Value = String> {
@@ -1405,7 +1413,9 @@ mod tests {
                 if token.is_empty() || token.starts_with(' ') {
                     return Ok(());
                 }
-                if let Some((term, end)) = fast_term(&text, 7) {
+                let mut modifier = false;
+                if let Some((term, end)) = fast_term(&text, 7, &mut modifier) {
+                    prop_assert_eq!(modifier, matches!(term, Term::Modifier(_)), "{:?}", token);
                     prop_assert_eq!(end, 7 + token.len(), "{:?}", token);
                     prop_assert_eq!(parse_term(&token), Ok(term), "{:?}", token);
                 }
