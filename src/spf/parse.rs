@@ -167,8 +167,15 @@ impl FromStr for Record {
             return Err(error(ParseErrorKind::NotSpf1, 0, text));
         }
         let bytes = text.as_bytes();
-        // Every term follows a space: that many terms at most.
-        let mut terms = Vec::with_capacity(count_spaces(&bytes[6..]));
+        // Every term follows a space: a short record gets room for as many terms as it has spaces;
+        // counting a long one costs more than the room it saves (terms are rarely shorter than 8).
+        let body = &bytes[6..];
+        let room = if body.len() <= 64 {
+            count_spaces(body)
+        } else {
+            body.len() / 8
+        };
+        let mut terms = Vec::with_capacity(room);
         // Whether the text is known to be printable ASCII. Every byte the fast path accepts is, so
         // the check waits until a term needs the general parser (which assumes it).
         let mut checked = false;
@@ -321,11 +328,7 @@ fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize
                     directive!(Mechanism::Ip4 { addr, prefix }, end)
                 }
                 b'6' => {
-                    let end = b[i + 4..]
-                        .iter()
-                        .position(|&c| c == b'/' || c == b' ')
-                        .map_or(b.len(), |n| i + 4 + n);
-                    let addr = ipv6(&b[i + 4..end])?;
+                    let (addr, end) = ipv6_at(b, i + 4)?;
                     let (prefix, end) = cidr_fast(b, end, 128)?;
                     directive!(Mechanism::Ip6 { addr, prefix }, end)
                 }
@@ -656,10 +659,16 @@ static HEX: [u8; 256] = {
 /// An IPv6 address in the text forms of RFC 4291 §2.2 (groups of 1 to 4 hex digits, one `::`, an
 /// IPv4 tail), accepting exactly what `std`'s `Ipv6Addr::from_str` accepts.
 fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
+    ipv6_at(b, 0).and_then(|(addr, end)| (end == b.len()).then_some(addr))
+}
+
+/// The IPv6 address at `at`, up to the first byte that cannot continue it (which [`ipv6`] would
+/// find at the end of the text): the address and where it ends.
+fn ipv6_at(b: &[u8], at: usize) -> Option<(Ipv6Addr, usize)> {
     let mut head = [0u16; 8];
-    let (head_size, at, head_ipv4) = ipv6_groups(b, 0, &mut head)?;
+    let (head_size, at, head_ipv4) = ipv6_groups(b, at, &mut head)?;
     if head_size == 8 {
-        return (at == b.len()).then(|| Ipv6Addr::from(head));
+        return Some((Ipv6Addr::from(head), at));
     }
     // An IPv4 tail must end the address; `::` must stand for at least one group.
     if head_ipv4 || b.get(at..at + 2) != Some(b"::") {
@@ -667,17 +676,15 @@ fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
     }
     let mut tail = [0u16; 7];
     let (tail_size, at, _) = ipv6_groups(b, at + 2, &mut tail[..7 - head_size])?;
-    if at != b.len() {
-        return None;
-    }
     head[8 - tail_size..].copy_from_slice(&tail[..tail_size]);
-    Some(Ipv6Addr::from(head))
+    Some((Ipv6Addr::from(head), at))
 }
 
 /// Reads up to `groups.len()` `:`-separated groups from `at`, the last two of which may be an IPv4
 /// address; returns how many, where they end and whether an IPv4 address ended them. Stops before
 /// anything that is not a further group. `None`: the address cannot be valid (a group of more than
-/// 4 digits, or digits followed by `.` that do not end the text as an allowed IPv4 address).
+/// 4 digits, or digits followed by `.` that do not start an allowed IPv4 address, which must then
+/// end the address).
 fn ipv6_groups(b: &[u8], mut at: usize, groups: &mut [u16]) -> Option<(usize, usize, bool)> {
     let limit = groups.len();
     for i in 0..limit {
@@ -708,10 +715,11 @@ fn ipv6_groups(b: &[u8], mut at: usize, groups: &mut [u16]) -> Option<(usize, us
             if i + 1 >= limit {
                 return None;
             }
-            let [one, two, three, four] = ipv4(&b[start..])?.octets();
+            let (v4, end) = ip4_fast(b, start)?;
+            let [one, two, three, four] = v4.octets();
             groups[i] = u16::from_be_bytes([one, two]);
             groups[i + 1] = u16::from_be_bytes([three, four]);
-            return Some((i + 2, b.len(), true));
+            return Some((i + 2, end, true));
         }
         groups[i] = value as u16;
         at = p;
