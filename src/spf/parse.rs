@@ -24,7 +24,7 @@ use nom::combinator::{map, map_res, opt};
 use nom::sequence::preceded;
 use nom::{IResult, Parser};
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::str::FromStr;
 
 /// Why a record (or macro string) did not parse.
@@ -166,37 +166,48 @@ impl FromStr for Record {
         if !is_spf1(text.as_bytes()) {
             return Err(error(ParseErrorKind::NotSpf1, 0, text));
         }
-        let body = &text[6..];
-        // One branch-free pass (vectorised) checks that the text is printable ASCII and spaces.
-        let bad = body
-            .bytes()
-            .fold(false, |bad, b| bad | !(0x20..=0x7e).contains(&b));
-        if bad {
-            let at = 6 + body
-                .bytes()
-                .position(|b| !(0x20..=0x7e).contains(&b))
-                .unwrap_or(0);
-            let start = text[..at].rfind(' ').map_or(at, |s| s + 1);
-            return Err(error(
-                ParseErrorKind::InvalidChar,
-                at,
-                token_at(text, start),
-            ));
-        }
-        let mut terms = Vec::with_capacity(body.len() / 16 + 1);
-        let bytes = body.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i] == b' ' {
+        let bytes = text.as_bytes();
+        // Every term follows a space: a short record gets room for as many terms as it has spaces;
+        // counting a long one costs more than the room it saves (terms are rarely shorter than 8).
+        let body = &bytes[6..];
+        let room = if body.len() <= 64 {
+            count_spaces(body)
+        } else {
+            body.len() / 8
+        };
+        let mut terms = Vec::with_capacity(room);
+        // Whether the text is known to be printable ASCII. Every byte the fast path accepts is, so
+        // the check waits until a term needs the general parser (which assumes it).
+        let mut checked = false;
+        let mut i = 6;
+        // Whether there is any modifier: only then is there `redirect=` or `exp=` to look for.
+        let mut modifiers = false;
+        loop {
+            while i < bytes.len() && bytes[i] == b' ' {
                 i += 1;
+            }
+            if i == bytes.len() {
+                break;
+            }
+            // The single-pass scanner handles the common terms; anything it does not accept
+            // (including every error) goes through the general parser, which says what is wrong.
+            if let Some((term, end)) = fast_term(text, i, &mut modifiers) {
+                terms.push(term);
+                i = end;
                 continue;
             }
-            let start = i;
-            while i < bytes.len() && bytes[i] != b' ' {
-                i += 1;
+            if !checked {
+                check_chars(text)?;
+                checked = true;
             }
-            let token = &body[start..i];
-            terms.push(parse_term(token).map_err(|kind| error(kind, 6 + start, token))?);
+            let token = token_at(text, i);
+            let term = parse_term(token).map_err(|kind| error(kind, i, token))?;
+            modifiers |= matches!(term, Term::Modifier(_));
+            terms.push(term);
+            i += token.len();
+        }
+        if !modifiers {
+            return Ok(Record::from_parsed(terms, None, None));
         }
         Record::new(terms).map_err(|dup| {
             let token = text[6..]
@@ -207,6 +218,294 @@ impl FromStr for Record {
             let at = token.as_ptr() as usize - text.as_ptr() as usize;
             error(ParseErrorKind::DuplicateModifier, at, token)
         })
+    }
+}
+
+/// Fails with [`ParseErrorKind::InvalidChar`] at the first byte (after the version) that is not
+/// printable ASCII or a space.
+fn check_chars(text: &str) -> Result<(), ParseError> {
+    let body = &text.as_bytes()[6..];
+    // One branch-free pass (vectorised) first: the common case is a clean record.
+    let bad = body
+        .iter()
+        .fold(false, |bad, &b| bad | !(0x20..=0x7e).contains(&b));
+    if !bad {
+        return Ok(());
+    }
+    let at = 6 + body
+        .iter()
+        .position(|b| !(0x20..=0x7e).contains(b))
+        .unwrap_or(0);
+    let start = text[..at].rfind(' ').map_or(at, |s| s + 1);
+    Err(error(
+        ParseErrorKind::InvalidChar,
+        at,
+        token_at(text, start),
+    ))
+}
+
+/// The number of spaces in `b`, eight bytes at a time.
+fn count_spaces(b: &[u8]) -> usize {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let mut chunks = b.chunks_exact(8);
+    let mut n = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b' '));
+        // The top bit of each byte of `zero` is set exactly when that byte of `x` is 0.
+        let zero = !(((x & LOW) + LOW) | x | LOW);
+        n += (((zero >> 7).wrapping_mul(ONES)) >> 56) as usize;
+    }
+    n + chunks.remainder().iter().filter(|&&c| c == b' ').count()
+}
+
+/// Whether a term ends at `at`: at a space or at the end of the text.
+fn ends_term(b: &[u8], at: usize) -> bool {
+    b.get(at).is_none_or(|&c| c == b' ')
+}
+
+/// Where the term that contains `at` ends: the next space or the end of the text.
+fn term_end(b: &[u8], mut at: usize) -> usize {
+    while at < b.len() && b[at] != b' ' {
+        at += 1;
+    }
+    at
+}
+
+/// `b[at..at + N]` equals `word` (at most 8 bytes), ignoring the case of its letters: one
+/// 64-bit comparison.
+#[inline(always)]
+fn word_at<const N: usize>(b: &[u8], at: usize, word: &[u8; N]) -> bool {
+    let Some(s) = b.get(at..at + N) else {
+        return false;
+    };
+    let (mut x, mut w, mut m) = ([0u8; 8], [0u8; 8], [0u8; 8]);
+    x[..N].copy_from_slice(s);
+    w[..N].copy_from_slice(word);
+    for k in 0..N {
+        m[k] = if word[k].is_ascii_lowercase() {
+            0x20
+        } else {
+            0
+        };
+    }
+    u64::from_le_bytes(x) | u64::from_le_bytes(m) == u64::from_le_bytes(w)
+}
+
+/// The single-pass scanner for the term that starts at `at` (not a space) in `text` (printable
+/// ASCII): qualifier, mechanism or modifier name and arguments, read once from left to right.
+/// Returns the term and where it ends (and notes a modifier in `modifiers`), or `None` for anything
+/// it does not handle (then [`parse_term`] decides, and reports errors). What it accepts,
+/// `parse_term` accepts as the same term.
+fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize)> {
+    let b = text.as_bytes();
+    let (qualifier, i) = match b[at] {
+        b'+' => (Qualifier::Pass, at + 1),
+        b'-' => (Qualifier::Fail, at + 1),
+        b'~' => (Qualifier::SoftFail, at + 1),
+        b'?' => (Qualifier::Neutral, at + 1),
+        _ => (Qualifier::Pass, at),
+    };
+    macro_rules! directive {
+        ($mechanism:expr, $end:expr $(,)?) => {{
+            Some((
+                Term::Directive(Directive {
+                    qualifier,
+                    mechanism: $mechanism,
+                }),
+                $end,
+            ))
+        }};
+    }
+    match *b.get(i)? | 0x20 {
+        b'i' => match *b.get(i + 1)? | 0x20 {
+            b'p' if b.get(i + 3) == Some(&b':') => match b[i + 2] {
+                b'4' => {
+                    let (addr, end) = ip4_fast(b, i + 4)?;
+                    let (prefix, end) = cidr_fast(b, end, 32)?;
+                    directive!(Mechanism::Ip4 { addr, prefix }, end)
+                }
+                b'6' => {
+                    let (addr, end) = ipv6_at(b, i + 4)?;
+                    let (prefix, end) = cidr_fast(b, end, 128)?;
+                    directive!(Mechanism::Ip6 { addr, prefix }, end)
+                }
+                _ => None,
+            },
+            b'n' if word_at(b, i, b"include:") => {
+                let (domain, end) = domain_fast(text, i + 8)?;
+                directive!(Mechanism::Include(domain), end)
+            }
+            _ => None,
+        },
+        b'a' => {
+            if ends_term(b, i + 1) {
+                return directive!(
+                    Mechanism::A {
+                        domain: None,
+                        cidr: DualCidr::default(),
+                    },
+                    i + 1,
+                );
+            }
+            if word_at(b, i, b"all") && ends_term(b, i + 3) {
+                return directive!(Mechanism::All, i + 3);
+            }
+            let (domain, cidr, end) = a_mx_fast(text, i + 1)?;
+            directive!(Mechanism::A { domain, cidr }, end)
+        }
+        b'm' if *b.get(i + 1)? | 0x20 == b'x' => {
+            let (domain, cidr, end) = a_mx_fast(text, i + 2)?;
+            directive!(Mechanism::Mx { domain, cidr }, end)
+        }
+        b'e' => {
+            if word_at(b, i, b"exists:") {
+                let (domain, end) = domain_fast(text, i + 7)?;
+                directive!(Mechanism::Exists(domain), end)
+            } else if i == at && word_at(b, i, b"exp=") {
+                let (domain, end) = domain_fast(text, i + 4)?;
+                *modifiers = true;
+                Some((Term::Modifier(Modifier::Exp(domain)), end))
+            } else {
+                None
+            }
+        }
+        b'r' if i == at && word_at(b, i, b"redirect") && b.get(i + 8) == Some(&b'=') => {
+            let (domain, end) = domain_fast(text, i + 9)?;
+            *modifiers = true;
+            Some((Term::Modifier(Modifier::Redirect(domain)), end))
+        }
+        b'p' if word_at(b, i, b"ptr") => {
+            if ends_term(b, i + 3) {
+                directive!(Mechanism::Ptr(None), i + 3)
+            } else if b[i + 3] == b':' {
+                let (domain, end) = domain_fast(text, i + 4)?;
+                directive!(Mechanism::Ptr(Some(domain)), end)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The arguments of `a` / `mx` from `at` (just after the name): `[:domain-spec][/v4][//v6]`.
+fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, usize)> {
+    let b = text.as_bytes();
+    if !matches!(b.get(at), None | Some(b' ' | b':' | b'/')) {
+        return None;
+    }
+    let (literal_end, end) = literal_run(b, at);
+    let (rest, cidr) = split_dual_cidr(&text[at..end]).ok()?;
+    let domain = match rest.strip_prefix(':') {
+        None if rest.is_empty() => None,
+        None => return None,
+        Some(d) if literal_end == end => Some(literal_domain(d)?),
+        Some(d) => Some(domain_spec(d).ok()?),
+    };
+    Some((domain, cidr, end))
+}
+
+/// The `macro-literal` run from `at` and the end of the term (the same unless a `%` stops the
+/// run: every other printable byte but the space is a literal).
+fn literal_run(b: &[u8], at: usize) -> (usize, usize) {
+    let mut e = at;
+    while e < b.len() && is(b[e], LITERAL) {
+        e += 1;
+    }
+    if ends_term(b, e) {
+        (e, e)
+    } else {
+        (e, term_end(b, e))
+    }
+}
+
+/// A `<domain-spec>` from `at` to the end of the term: copied as it stands when it has no `%`.
+fn domain_fast(text: &str, at: usize) -> Option<(MacroString, usize)> {
+    let (literal_end, end) = literal_run(text.as_bytes(), at);
+    let value = &text[at..end];
+    let ms = if literal_end == end {
+        literal_domain(value)?
+    } else {
+        domain_spec(value).ok()?
+    };
+    Some((ms, end))
+}
+
+/// A `<domain-spec>` without macros (no `%`): its last label must be a top-level label.
+fn literal_domain(value: &str) -> Option<MacroString> {
+    ends_in_toplabel(value).then(|| MacroString::literal(value))
+}
+
+/// Whether literal text ends in `.` toplabel [ `.` ] (RFC 7208 §7.1).
+fn ends_in_toplabel(tail: &str) -> bool {
+    let tail = tail.strip_suffix('.').unwrap_or(tail);
+    tail.bytes()
+        .rposition(|c| c == b'.')
+        .is_some_and(|dot| is_toplabel(&tail[dot + 1..]))
+}
+
+/// A decimal digit's value.
+fn digit(b: Option<&u8>) -> Option<u32> {
+    let d = b?.wrapping_sub(b'0');
+    (d <= 9).then_some(u32::from(d))
+}
+
+/// A dotted-quad IPv4 address from `at` in one pass (the rules of [`ipv4`]); returns it and where
+/// it ends.
+fn ip4_fast(b: &[u8], mut at: usize) -> Option<(Ipv4Addr, usize)> {
+    let mut octets = [0u8; 4];
+    for (k, octet) in octets.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let mut value = digit(b.get(at))?;
+        at += 1;
+        if value != 0 {
+            if let Some(d) = digit(b.get(at)) {
+                value = value * 10 + d;
+                at += 1;
+                if let Some(d) = digit(b.get(at)) {
+                    value = value * 10 + d;
+                    at += 1;
+                }
+            }
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    Some((Ipv4Addr::from(octets), at))
+}
+
+/// An optional `/len` at `at` that ends the term (the rules of [`cidr_length`]); returns it and
+/// the end of the term.
+fn cidr_fast(b: &[u8], at: usize, max: u8) -> Option<(Option<u8>, usize)> {
+    match b.get(at) {
+        None | Some(b' ') => Some((None, at)),
+        Some(b'/') => {
+            let mut end = at + 1;
+            let mut value = digit(b.get(end))?;
+            end += 1;
+            if value != 0 {
+                if let Some(d) = digit(b.get(end)) {
+                    value = value * 10 + d;
+                    end += 1;
+                    if let Some(d) = digit(b.get(end)) {
+                        value = value * 10 + d;
+                        end += 1;
+                    }
+                }
+            }
+            if value > u32::from(max) || !ends_term(b, end) {
+                return None;
+            }
+            Some((Some(value as u8), end))
+        }
+        _ => None,
     }
 }
 
@@ -301,12 +600,12 @@ fn parse_mechanism(name: &str, args: &str) -> Result<Mechanism, ParseErrorKind> 
         }),
         b"ip4" => {
             let (addr, prefix) = split_cidr(required(args)?, 32)?;
-            let addr = ipv4(addr).ok_or(ParseErrorKind::BadIp4)?;
+            let addr = ipv4(addr.as_bytes()).ok_or(ParseErrorKind::BadIp4)?;
             Mechanism::Ip4 { addr, prefix }
         }
         b"ip6" => {
             let (addr, prefix) = split_cidr(required(args)?, 128)?;
-            let addr = addr.parse().map_err(|_| ParseErrorKind::BadIp6)?;
+            let addr = ipv6(addr.as_bytes()).ok_or(ParseErrorKind::BadIp6)?;
             Mechanism::Ip6 { addr, prefix }
         }
         b"all" => return Err(ParseErrorKind::BadArgument),
@@ -316,8 +615,7 @@ fn parse_mechanism(name: &str, args: &str) -> Result<Mechanism, ParseErrorKind> 
 
 /// A dotted-quad IPv4 address: four decimal octets of at most 255, without leading zeros
 /// (RFC 7208 §5.6 refers to RFC 4291's `dec-octet`).
-fn ipv4(text: &str) -> Option<Ipv4Addr> {
-    let b = text.as_bytes();
+fn ipv4(b: &[u8]) -> Option<Ipv4Addr> {
     let mut octets = [0u8; 4];
     let mut i = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
@@ -341,10 +639,98 @@ fn ipv4(text: &str) -> Option<Ipv4Addr> {
     (i == b.len()).then_some(Ipv4Addr::from(octets))
 }
 
+/// Hexadecimal digit values (`0xff`: not a hex digit).
+static HEX: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => 0xff,
+        };
+        i += 1;
+    }
+    table
+};
+
+/// An IPv6 address in the text forms of RFC 4291 §2.2 (groups of 1 to 4 hex digits, one `::`, an
+/// IPv4 tail), accepting exactly what `std`'s `Ipv6Addr::from_str` accepts.
+fn ipv6(b: &[u8]) -> Option<Ipv6Addr> {
+    ipv6_at(b, 0).and_then(|(addr, end)| (end == b.len()).then_some(addr))
+}
+
+/// The IPv6 address at `at`, up to the first byte that cannot continue it (which [`ipv6`] would
+/// find at the end of the text): the address and where it ends.
+fn ipv6_at(b: &[u8], at: usize) -> Option<(Ipv6Addr, usize)> {
+    let mut head = [0u16; 8];
+    let (head_size, at, head_ipv4) = ipv6_groups(b, at, &mut head)?;
+    if head_size == 8 {
+        return Some((Ipv6Addr::from(head), at));
+    }
+    // An IPv4 tail must end the address; `::` must stand for at least one group.
+    if head_ipv4 || b.get(at..at + 2) != Some(b"::") {
+        return None;
+    }
+    let mut tail = [0u16; 7];
+    let (tail_size, at, _) = ipv6_groups(b, at + 2, &mut tail[..7 - head_size])?;
+    head[8 - tail_size..].copy_from_slice(&tail[..tail_size]);
+    Some((Ipv6Addr::from(head), at))
+}
+
+/// Reads up to `groups.len()` `:`-separated groups from `at`, the last two of which may be an IPv4
+/// address; returns how many, where they end and whether an IPv4 address ended them. Stops before
+/// anything that is not a further group. `None`: the address cannot be valid (a group of more than
+/// 4 digits, or digits followed by `.` that do not start an allowed IPv4 address, which must then
+/// end the address).
+fn ipv6_groups(b: &[u8], mut at: usize, groups: &mut [u16]) -> Option<(usize, usize, bool)> {
+    let limit = groups.len();
+    for i in 0..limit {
+        let mut p = at;
+        if i > 0 {
+            if b.get(p) != Some(&b':') {
+                return Some((i, at, false));
+            }
+            p += 1;
+        }
+        let start = p;
+        let mut value = 0u32;
+        while p < b.len() {
+            let d = HEX[usize::from(b[p])];
+            if d == 0xff {
+                break;
+            }
+            value = (value << 4) | u32::from(d);
+            p += 1;
+        }
+        match p - start {
+            0 => return Some((i, at, false)),
+            1..=4 => {}
+            _ => return None,
+        }
+        if b.get(p) == Some(&b'.') {
+            // Only an IPv4 address, which must then end the text, can follow digits with `.`.
+            if i + 1 >= limit {
+                return None;
+            }
+            let (v4, end) = ip4_fast(b, start)?;
+            let [one, two, three, four] = v4.octets();
+            groups[i] = u16::from_be_bytes([one, two]);
+            groups[i + 1] = u16::from_be_bytes([three, four]);
+            return Some((i + 2, end, true));
+        }
+        groups[i] = value as u16;
+        at = p;
+    }
+    Some((limit, at, false))
+}
+
 /// A CIDR length: `0` or a number without leading zeros, at most `max` (RFC 7208 §5.6).
-fn cidr_length(text: &str, max: u8) -> Result<u8, ParseErrorKind> {
+fn cidr_length(text: &[u8], max: u8) -> Result<u8, ParseErrorKind> {
     let digit = |b: u8| u16::from(b - b'0');
-    let n = match *text.as_bytes() {
+    let n = match *text {
         [b'0'] => 0,
         [a @ b'1'..=b'9'] => digit(a),
         [a @ b'1'..=b'9', b @ b'0'..=b'9'] => digit(a) * 10 + digit(b),
@@ -363,7 +749,10 @@ fn cidr_length(text: &str, max: u8) -> Result<u8, ParseErrorKind> {
 fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), ParseErrorKind> {
     match arg.bytes().position(|b| b == b'/') {
         None => Ok((arg, None)),
-        Some(at) => Ok((&arg[..at], Some(cidr_length(&arg[at + 1..], max)?))),
+        Some(at) => Ok((
+            &arg[..at],
+            Some(cidr_length(&arg.as_bytes()[at + 1..], max)?),
+        )),
     }
 }
 
@@ -374,14 +763,14 @@ fn split_dual_cidr(args: &str) -> Result<(&str, DualCidr), ParseErrorKind> {
     let mut rest = args;
     if let Some((before, len)) = trailing_number(rest) {
         if let Some(before) = before.strip_suffix("//") {
-            cidr.v6 = Some(cidr_length(len, 128)?);
+            cidr.v6 = Some(cidr_length(len.as_bytes(), 128)?);
             rest = before;
         }
     }
     if let Some((before, len)) = trailing_number(rest) {
         if let Some(before) = before.strip_suffix('/') {
             if !before.ends_with('/') {
-                cidr.v4 = Some(cidr_length(len, 32)?);
+                cidr.v4 = Some(cidr_length(len.as_bytes(), 32)?);
                 rest = before;
             }
         }
@@ -410,11 +799,10 @@ pub(crate) fn domain_spec(text: &str) -> Result<MacroString, ParseErrorKind> {
     if ends_with_expand {
         return Ok(ms);
     }
-    let tail = ms.literal_tail();
-    let tail = tail.strip_suffix('.').unwrap_or(tail);
-    match tail.rsplit_once('.') {
-        Some((_, top)) if is_toplabel(top) => Ok(ms),
-        _ => Err(ParseErrorKind::BadDomainSpec),
+    if ends_in_toplabel(ms.literal_tail()) {
+        Ok(ms)
+    } else {
+        Err(ParseErrorKind::BadDomainSpec)
     }
 }
 
@@ -440,12 +828,105 @@ enum Piece<'a> {
 
 /// Parses a macro string; returns it and whether it ends with a macro-expand (`%{..}`, `%%`, `%_`,
 /// `%-`).
-fn macro_string(mut input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
+fn macro_string(input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
     let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
     if input.bytes().all(literal_byte) {
         // The common case: no macros at all.
         return Ok((MacroString::literal(input), false));
     }
+    if let Some(done) = macro_string_fast(input, allow_space) {
+        return Ok(done);
+    }
+    macro_string_nom(input, allow_space)
+}
+
+/// The hand-written scanner for well-formed macro strings: `None` for anything it does not
+/// accept, which [`macro_string_nom`] then parses (and reports). What it accepts,
+/// `macro_string_nom` accepts as the same string.
+fn macro_string_fast(input: &str, allow_space: bool) -> Option<(MacroString, bool)> {
+    let b = input.as_bytes();
+    let mut text = String::with_capacity(b.len());
+    let mut macros = Vec::new();
+    let (mut i, mut run) = (0, 0);
+    while i < b.len() {
+        let c = b[i];
+        if c != b'%' {
+            if !(is(c, LITERAL) || (allow_space && c == b' ')) {
+                return None;
+            }
+            i += 1;
+            continue;
+        }
+        text.push_str(&input[run..i]);
+        match *b.get(i + 1)? {
+            b'%' => text.push('%'),
+            b'_' => text.push(' '),
+            b'-' => text.push_str("%20"),
+            b'{' => {
+                let (m, end) = macro_body_fast(b, i + 2)?;
+                macros.push((u32::try_from(text.len()).unwrap_or(u32::MAX), m));
+                i = end;
+                run = i;
+                continue;
+            }
+            _ => return None,
+        }
+        i += 2;
+        run = i;
+    }
+    text.push_str(&input[run..]);
+    // The string ends with a macro-expand when no literal text follows the last `%`.
+    let ends_with_expand = run == b.len() && run > 0;
+    Some((MacroString::from_raw(text, macros), ends_with_expand))
+}
+
+/// The inside of `%{...}` from `at` (after the `{`): letter, keep digits (at most 9, not 0), `r`,
+/// delimiters, `}`. Returns the macro and the end (after the `}`).
+fn macro_body_fast(b: &[u8], mut at: usize) -> Option<(Macro, usize)> {
+    let c = char::from(*b.get(at)?);
+    let letter = MacroLetter::from_char(c)?;
+    at += 1;
+    let start = at;
+    let mut keep = 0u32;
+    while let Some(d) = digit(b.get(at)) {
+        if at - start == 9 {
+            return None;
+        }
+        keep = keep * 10 + d;
+        at += 1;
+    }
+    let keep = match (at > start, keep) {
+        (false, _) => None,
+        (true, 0) => return None,
+        (true, n) => Some(n),
+    };
+    let reverse = matches!(b.get(at), Some(b'r' | b'R'));
+    at += usize::from(reverse);
+    let mut delimiters = Delimiters::default();
+    loop {
+        match *b.get(at)? {
+            b'}' => break,
+            d if delimiters.insert(char::from(d)) => at += 1,
+            _ => return None,
+        }
+    }
+    let m = Macro {
+        letter,
+        url_escape: c.is_ascii_uppercase(),
+        keep,
+        reverse,
+        delimiters,
+    };
+    Some((m, at + 1))
+}
+
+/// The general macro-string parser (nom): accepts every macro string and says what is wrong with
+/// the others.
+fn macro_string_nom(
+    mut input: &str,
+    allow_space: bool,
+) -> Result<(MacroString, bool), ParseErrorKind> {
+    let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
     let mut text = String::with_capacity(input.len());
     let mut macros = Vec::new();
     let mut ends_with_expand = false;
@@ -747,5 +1228,240 @@ mod tests {
                 .to_string(),
             "v=spf1 mx ~a:x.COM/24"
         );
+    }
+
+    /// The hand-written IPv6 parser against `std`'s: the same strings accepted, the same value.
+    mod ipv6_matches_std {
+        use super::super::ipv6;
+        use proptest::prelude::*;
+        use std::net::Ipv6Addr;
+
+        fn check(s: &str) -> Result<(), TestCaseError> {
+            prop_assert_eq!(ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok(), "{:?}", s);
+            Ok(())
+        }
+
+        /// Address-like text: groups of 0 to 5 hex digits, maybe a `::`, maybe an IPv4 tail.
+        fn address_like() -> impl Strategy<Value = String> {
+            let group = "[0-9a-fA-F]{0,5}";
+            let octet = prop_oneof!["[0-9]{1,4}", (0u16..300).prop_map(|n| n.to_string())];
+            (
+                prop::collection::vec(group, 0..9),
+                prop::option::of(0usize..9),
+                prop::option::of(prop::collection::vec(octet, 1..6)),
+                prop::sample::select(vec!["", ":", "::", ".", ":::"]),
+            )
+                .prop_map(|(groups, compress, v4, junk)| {
+                    let mut s = String::new();
+                    for (i, g) in groups.iter().enumerate() {
+                        if Some(i) == compress {
+                            s.push_str("::");
+                        } else if i > 0 {
+                            s.push(':');
+                        }
+                        s.push_str(g);
+                    }
+                    if compress.is_some_and(|c| c >= groups.len()) {
+                        s.push_str("::");
+                    }
+                    if let Some(v4) = v4 {
+                        if !s.is_empty() && !s.ends_with(':') {
+                            s.push(':');
+                        }
+                        s.push_str(&v4.join("."));
+                    }
+                    s.push_str(junk);
+                    s
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20000))]
+
+            #[test]
+            fn address_like_text(s in address_like()) {
+                check(&s)?;
+            }
+
+            #[test]
+            fn any_text_of_address_bytes(s in "[0-9a-fA-F:.]{0,45}") {
+                check(&s)?;
+            }
+
+            #[test]
+            fn displayed_addresses(a in any::<[u8; 16]>(), zeros in any::<u16>(), upper in any::<bool>()) {
+                // Runs of zero groups, so that `::` and IPv4-mapped forms come up.
+                let mut groups: [u16; 8] = Ipv6Addr::from(a).segments();
+                for (i, g) in groups.iter_mut().enumerate() {
+                    if zeros & (1 << i) != 0 {
+                        *g = 0;
+                    }
+                }
+                let text = Ipv6Addr::from(groups).to_string();
+                check(&text)?;
+                check(&text.to_ascii_uppercase())?;
+                let full = groups.map(|g| if upper { format!("{g:04X}") } else { format!("{g:x}") }).join(":");
+                check(&full)?;
+            }
+        }
+
+        #[test]
+        fn edge_cases() {
+            for s in [
+                "",
+                ":",
+                "::",
+                ":::",
+                "::1",
+                "1::",
+                "1:2:3:4:5:6:7:8",
+                "1:2:3:4:5:6:7::",
+                "::2:3:4:5:6:7:8",
+                "1:2:3:4:5:6:7:8::",
+                "::1:2:3:4:5:6:7:8",
+                "1:2:3:4:5:6:1.2.3.4",
+                "1:2:3:4:5::1.2.3.4",
+                "1:2:3:4:5:6::1.2.3.4",
+                "::1.2.3.4",
+                "::ffff:1.2.3.4",
+                "1.2.3.4",
+                "::1.2.3.04",
+                "::1.2.3.256",
+                "::1.2.3",
+                "::1.2.3.4.5",
+                "::1.2.3.4:1",
+                "1:2:1.2.3.4",
+                "1:2:1.2.3.4::",
+                "12345::",
+                "::12345",
+                "0000:0:0:0:0:0:0:0",
+                "00000::",
+                "1::2::3",
+                ":1::",
+                "1:::2",
+                "::a.2.3.4",
+                "::1a.2.3.4",
+                "ffff::",
+                "FFFF::",
+                "g::",
+                "1:2:3:4:5:6:7:8:9",
+                "::0.0.0.0",
+                "1:2:3:4:5:6:7:1.2.3.4",
+                "::1.2.3.4 ",
+                " ::1",
+                "1::1.2.3.4",
+                "1:2:3:4:5:6:7::1",
+            ] {
+                assert_eq!(ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok(), "{s:?}");
+            }
+        }
+    }
+
+    /// The single-pass scanner never disagrees with the general term parser.
+    mod fast_path_agrees {
+        use super::super::{fast_term, parse_term, Term};
+        use proptest::prelude::*;
+
+        fn token() -> impl Strategy<Value = String> {
+            let name = prop::sample::select(vec![
+                "a", "A", "mx", "Mx", "all", "aLL", "al", "ip4", "IP4", "ip6", "ip", "include",
+                "INCLUDE", "exists", "ptr", "PTR", "redirect", "Redirect", "exp", "ExP", "foo",
+                "a-b", "mxx", "allx", "includes", "exist", "",
+            ]);
+            let sep = prop::sample::select(vec!["", ":", "=", "/", "//", ":/"]);
+            let tail = prop_oneof![
+                "[0-9./]{0,20}",
+                "[0-9a-fA-F:./]{0,30}",
+                "[a-z0-9._%{}-]{0,20}(\\.[a-z]{1,5}\\.?)?(/[0-9]{1,3})?(//[0-9]{1,3})?",
+                "[!-~]{0,20}",
+                any::<[u8; 4]>().prop_map(|a| format!(
+                    "{}/{}",
+                    std::net::Ipv4Addr::from(a),
+                    a[0] % 40
+                )),
+                any::<[u8; 16]>().prop_map(|a| format!(
+                    "{}/{}",
+                    std::net::Ipv6Addr::from(a),
+                    a[0] % 140
+                )),
+            ];
+            let good = prop::sample::select(vec![
+                "ip4:",
+                "iP4:",
+                "ip6:",
+                "include:",
+                "a:",
+                "mx:",
+                "a/",
+                "mx/",
+                "a//",
+                "exists:",
+                "ptr:",
+                "redirect=",
+                "exp=",
+                "a",
+                "mx",
+                "all",
+                "ptr",
+                "",
+            ]);
+            let head = prop_oneof![
+                2 => good.prop_map(String::from),
+                1 => (name, sep).prop_map(|(n, s)| format!("{n}{s}")),
+            ];
+            ("[-+~?]?", head, tail).prop_map(|(q, h, t)| format!("{q}{h}{t}"))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20000))]
+
+            #[test]
+            fn accepted_terms_parse_the_same(token in token(), next in prop::sample::select(vec!["", " ", " -all"])) {
+                let text = format!("v=spf1 {token}{next}");
+                if token.is_empty() || token.starts_with(' ') {
+                    return Ok(());
+                }
+                let mut modifier = false;
+                if let Some((term, end)) = fast_term(&text, 7, &mut modifier) {
+                    prop_assert_eq!(modifier, matches!(term, Term::Modifier(_)), "{:?}", token);
+                    prop_assert_eq!(end, 7 + token.len(), "{:?}", token);
+                    prop_assert_eq!(parse_term(&token), Ok(term), "{:?}", token);
+                }
+            }
+        }
+    }
+
+    /// The hand-written macro-string scanner never disagrees with the nom parser.
+    mod macro_fast_path_agrees {
+        use super::super::{macro_string_fast, macro_string_nom};
+        use proptest::prelude::*;
+
+        fn piece() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => "[a-z0-9._-]{1,5}",
+                2 => (
+                    "[sloSLOdipvhDIPVHcrtCRTxX0{}% ]",
+                    "(0|[0-9]{1,11})?",
+                    "[rRx]?",
+                    "[-.+,/_=x]{0,4}",
+                    "[}x]?",
+                )
+                    .prop_map(|(l, k, r, d, e)| format!("%{{{l}{k}{r}{d}{e}")),
+                1 => prop::sample::select(vec!["%%", "%_", "%-", "%", "%x", " ", "%{", "\u{e9}"]).prop_map(String::from),
+                1 => "[ -~]{0,4}",
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20000))]
+
+            #[test]
+            fn accepted_strings_parse_the_same(pieces in prop::collection::vec(piece(), 1..6), space in any::<bool>()) {
+                let text = pieces.concat();
+                if let Some(fast) = macro_string_fast(&text, space) {
+                    prop_assert_eq!(macro_string_nom(&text, space), Ok(fast), "{:?}", text);
+                }
+            }
+        }
     }
 }

@@ -46,6 +46,20 @@ impl Record {
         })
     }
 
+    /// A record from the parser, which has checked that `redirect` and `exp` are the indexes of
+    /// the only such modifiers in `terms` (or that there is none).
+    pub(crate) fn from_parsed(
+        terms: Vec<Term>,
+        redirect: Option<usize>,
+        exp: Option<usize>,
+    ) -> Self {
+        Record {
+            terms,
+            redirect,
+            exp,
+        }
+    }
+
     /// All terms, in order.
     pub fn terms(&self) -> &[Term] {
         &self.terms
