@@ -160,7 +160,7 @@ pub struct Mx {
 /// An `async` method costs a boxed future per call (that is how `async_trait` keeps the trait object
 /// safe). A resolver that already holds an answer in memory (an in-memory zone such as
 /// [`ZoneResolver`], a cache in front of DNS) can also implement the `*_now` methods
-/// ([`Resolver::lookup_a_now`], [`Resolver::lookup_aaaa_now`], [`Resolver::lookup_mx_now`]): the
+/// ([`Resolver::lookup_a_now`] and the same for AAAA, MX, TXT and PTR): the
 /// checks ask them first and only await the `async` method when they return `None`, so an answer
 /// from memory costs neither a future nor, when borrowed, a copy. Both paths must give the same
 /// answers. The defaults return `None`.
@@ -216,6 +216,17 @@ pub trait Resolver: Send + Sync {
     /// The MX records of `name` when held in memory; see [`Resolver::lookup_a_now`].
     fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
         let _ = name;
+        None
+    }
+    /// The TXT records of `name` when held in memory; see [`Resolver::lookup_a_now`]. A record
+    /// cache keeps records parsed from these answers for its default TTL.
+    fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
+        let _ = name;
+        None
+    }
+    /// The PTR names of `ip` when held in memory; see [`Resolver::lookup_a_now`].
+    fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
+        let _ = ip;
         None
     }
 }
@@ -278,6 +289,12 @@ macro_rules! forward_resolver {
             }
             fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
                 (**self).lookup_mx_now(name)
+            }
+            fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
+                (**self).lookup_txt_now(name)
+            }
+            fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
+                (**self).lookup_ptr_now(ip)
             }
         }
     )*};

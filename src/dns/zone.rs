@@ -576,6 +576,19 @@ impl Resolver for ZoneResolver {
                 .map(Cow::Borrowed),
         )
     }
+    fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
+        Some(
+            self.lookup(name, RecordType::Txt, |n| &n.txt)
+                .map(Cow::Borrowed),
+        )
+    }
+    fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
+        let name = reverse_name(ip);
+        Some(
+            self.lookup(&name, RecordType::Ptr, |n| &n.ptr)
+                .map(Cow::Borrowed),
+        )
+    }
 }
 
 #[cfg(test)]

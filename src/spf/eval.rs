@@ -221,6 +221,7 @@ impl<R: Resolver> Verifier<R> {
         // Made on the first answer awaited (an evaluation answered from memory never needs it), and
         // boxed, so that it does not weigh on the future.
         let mut memo: Option<Box<Memo>> = None;
+        let mut parsed;
         loop {
             let step = {
                 let view = self.cache.as_deref().map(RecordCache::view);
@@ -235,6 +236,7 @@ impl<R: Resolver> Verifier<R> {
                     dns_lookups: 0,
                     void_lookups: 0,
                     validated: None,
+                    parsed: Vec::new(),
                     now: None,
                     trace: self.config.trace.then(|| {
                         Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)
@@ -251,8 +253,14 @@ impl<R: Resolver> Verifier<R> {
                     void_lookups: eval.void_lookups,
                     trace: eval.trace,
                 };
+                parsed = eval.parsed;
                 step
             };
+            if let Some(cache) = self.cache.as_deref() {
+                for (domain, fetched) in parsed.drain(..) {
+                    cache.insert(&domain, fetched, None, Instant::now());
+                }
+            }
             match step {
                 Ok(done) => return Ok(done),
                 Err(Stop::Error(e)) => return Err(e),
@@ -383,12 +391,8 @@ struct Verdict<'a> {
 }
 
 enum Why<'a> {
-    /// `record.terms()[term]` matched (the record borrowed from the cache or this evaluation's
-    /// answers).
-    Match {
-        record: &'a Arc<Record>,
-        term: usize,
-    },
+    /// `record.terms()[term]` matched.
+    Match { record: RecordRef<'a>, term: usize },
     /// Nothing matched, and there was no `redirect=`.
     NoMatch,
     /// There was no record.
@@ -418,11 +422,37 @@ impl<'a> Verdict<'a> {
         match self.why {
             Why::Match { record, term } => Cause::Match {
                 domain,
-                record: Arc::clone(record),
+                record: record.into_arc(),
                 term,
             },
             Why::NoMatch => Cause::NoMatch { domain },
             Why::NoRecord => Cause::NoRecord { domain },
+        }
+    }
+}
+
+/// A record in hand: borrowed from the record cache or this evaluation's answers, or parsed in this
+/// run from an answer the resolver held in memory.
+enum RecordRef<'a> {
+    Shared(&'a Arc<Record>),
+    Own(Arc<Record>),
+}
+
+impl RecordRef<'_> {
+    fn into_arc(self) -> Arc<Record> {
+        match self {
+            RecordRef::Shared(record) => Arc::clone(record),
+            RecordRef::Own(record) => record,
+        }
+    }
+}
+
+impl std::ops::Deref for RecordRef<'_> {
+    type Target = Record;
+    fn deref(&self) -> &Record {
+        match self {
+            RecordRef::Shared(record) => record,
+            RecordRef::Own(record) => record,
         }
     }
 }
@@ -487,6 +517,9 @@ struct Evaluation<'a, R: ?Sized> {
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
     validated: Option<Vec<String>>,
+    /// Records parsed in this run from answers the resolver held in memory, for the record cache
+    /// (written after the run: the run holds the cache's read lock).
+    parsed: Vec<(String, Fetched)>,
     /// When the run first needed the time (for cache expiry), read once.
     now: Option<Instant>,
     /// The trace, when [`Config::trace`] is on.
@@ -532,6 +565,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.note(|| TraceEvent::NoRecord);
             return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
         };
+        let mut decided = None;
         for (term, directive) in record.terms().iter().enumerate() {
             let Term::Directive(directive) = directive else {
                 continue;
@@ -545,9 +579,12 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             };
             self.note_outcome(matched);
             if matched {
-                let result = qualifier_result(directive.qualifier);
-                return Ok(Verdict::new(result, Why::Match { record, term }));
+                decided = Some((term, qualifier_result(directive.qualifier)));
+                break;
             }
+        }
+        if let Some((term, result)) = decided {
+            return Ok(Verdict::new(result, Why::Match { record, term }));
         }
         let Some(redirect) = record.redirect() else {
             return Ok(Verdict::new(SpfResult::Neutral, Why::NoMatch));
@@ -591,26 +628,41 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
-    /// syntax error, temperror for DNS failures. From the record cache, else from this evaluation's
-    /// answers, else the run stops to fetch it.
-    fn record(&mut self, domain: &str) -> Result<Option<&'a Arc<Record>>, Stop> {
+    /// syntax error, temperror for DNS failures. From the record cache, else from the resolver's
+    /// memory (parsed, and cached after the run), else from this evaluation's answers, else the run
+    /// stops to fetch it.
+    fn record(&mut self, domain: &str) -> Result<Option<RecordRef<'a>>, Stop> {
         if let Some(cache) = self.cache {
             let now = *self.now.get_or_insert_with(Instant::now);
             if let Some(fetched) = cache.get(domain, now) {
                 self.note_record(fetched, true);
-                return Ok(fetched.record()?);
+                return Ok(fetched.record()?.map(RecordRef::Shared));
             }
         }
-        let memo = self.memo;
-        let (fetched, summary) = if fits_dns(domain) {
+        let (fetched, summary): (Cow<'a, Fetched>, Cow<'a, str>) = if !fits_dns(domain) {
+            let summary = LookupError::NxDomain.to_string();
+            (Cow::Owned(Fetched::NoRecord), Cow::Owned(summary))
+        } else if let Some(answer) = self.resolver.lookup_txt_now(domain) {
+            let summary = match self.trace {
+                Some(_) => Cow::Owned(answer.summary()),
+                None => Cow::Borrowed(""),
+            };
+            let fetched = match answer {
+                Ok(txts) => select_record(domain, &txts),
+                Err(e) if e.is_void() => Fetched::NoRecord,
+                Err(e) => return Err(dns_error(domain, e).into()),
+            };
+            if self.cache.is_some() {
+                self.parsed.push((domain.to_owned(), fetched.clone()));
+            }
+            (Cow::Owned(fetched), summary)
+        } else {
+            let memo = self.memo;
             match memo.and_then(|memo| memo.records.get(domain)) {
-                Some((Ok(fetched), summary)) => (fetched, Cow::Borrowed(summary.as_str())),
+                Some((Ok(fetched), summary)) => (Cow::Borrowed(fetched), Cow::Borrowed(summary)),
                 Some((Err(e), _)) => return Err(e.clone().into()),
                 None => return Err(Stop::Need(Query::Record(domain.to_owned()))),
             }
-        } else {
-            let summary = LookupError::NxDomain.to_string();
-            (&Fetched::NoRecord, Cow::Owned(summary))
         };
         if let Some(trace) = self.trace.as_mut() {
             trace.push(
@@ -622,8 +674,13 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 },
             );
         }
-        self.note_record(fetched, false);
-        Ok(fetched.record()?)
+        self.note_record(&fetched, false);
+        Ok(match fetched {
+            Cow::Borrowed(fetched) => fetched.record()?.map(RecordRef::Shared),
+            Cow::Owned(Fetched::Record(record)) => Some(RecordRef::Own(record)),
+            Cow::Owned(Fetched::NoRecord) => None,
+            Cow::Owned(Fetched::Invalid(e)) => return Err(e.into()),
+        })
     }
 
     fn note_record(&mut self, fetched: &Fetched, cached: bool) {
@@ -815,9 +872,13 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// addresses include the client. DNS errors only skip names, as §5.5 says.
     fn validated_names(&mut self) -> Result<&[String], Stop> {
         if self.validated.is_none() {
-            let ptr = match self.memo.and_then(|memo| memo.ptr.as_ref()) {
+            let ip = self.inputs.ip;
+            let ptr = match self.resolver.lookup_ptr_now(ip) {
                 Some(ptr) => ptr,
-                None => return Err(Stop::Need(Query::Ptr)),
+                None => match self.memo.and_then(|memo| memo.ptr.as_ref()) {
+                    Some(ptr) => ptr.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+                    None => return Err(Stop::Need(Query::Ptr)),
+                },
             };
             if let Some(trace) = self.trace.as_mut() {
                 trace.push(
@@ -954,7 +1015,13 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         domain: &str,
     ) -> Result<Option<String>, Stop> {
         let target = self.target(spec, domain)?;
-        let Ok(txts) = lookup!(self, &target, "TXT", |n| answer!(self, texts, Text, n)) else {
+        let Ok(txts) = lookup!(self, &target, "TXT", |n| answer!(
+            self,
+            lookup_txt_now,
+            texts,
+            Text,
+            n
+        )) else {
             return Ok(None);
         };
         let [txt] = &*txts else { return Ok(None) };
@@ -1063,6 +1130,34 @@ mod tests {
     use crate::dns::ZoneResolver;
 
     #[test]
+    fn each_lookup_is_made_once_from_memory() {
+        let zone: ZoneResolver = r#"
+            example.com      TXT "v=spf1 mx include:_spf.example.com ptr -all"
+            example.com      MX  10 mx.example.com
+            mx.example.com   A   192.0.2.10
+            _spf.example.com TXT "v=spf1 a:h.example.com -all"
+            h.example.com    A   192.0.2.20
+            192.0.2.99       PTR host.example.com
+            host.example.com A   192.0.2.99
+        "#
+        .parse()
+        .unwrap();
+        let spf = Verifier::new(&zone);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(spf.check_mail_from(
+            "192.0.2.99".parse().unwrap(),
+            "h.example",
+            "x@example.com",
+        ));
+        assert_eq!(out.result, SpfResult::Pass);
+        assert_eq!(out.matched().unwrap().to_string(), "ptr");
+        // TXT, MX, A mx, TXT _spf, A h, PTR, A host: one run, nothing asked twice.
+        assert_eq!(zone.query_count(), 7);
+    }
+
+    #[test]
     fn nesting_is_bounded_even_without_a_lookup_limit() {
         let zone: ZoneResolver = r#"
             a.example TXT "v=spf1 include:b.example -all"
@@ -1092,7 +1187,8 @@ mod tests {
         ));
         // Two levels of nesting per include/redirect pair: stopped at the depth bound.
         assert_eq!(out.dns_lookups, u32::from(MAX_DEPTH) / 2);
-        assert_eq!(zone.query_count(), 2, "each record fetched once");
+        // Answered from memory: one record lookup per level, none beyond the bound.
+        assert_eq!(zone.query_count(), out.dns_lookups as usize);
     }
 
     #[test]
