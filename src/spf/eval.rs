@@ -683,6 +683,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         })
     }
 
+    #[inline]
     fn note_record(&mut self, fetched: &Fetched, cached: bool) {
         if self.trace.is_some() {
             let event = match fetched {
@@ -1076,6 +1077,7 @@ fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
 
 impl Fetched {
     /// The record, none, or the permanent error.
+    #[inline]
     fn record(&self) -> Result<Option<&Arc<Record>>, SpfError> {
         match self {
             Fetched::Record(r) => Ok(Some(r)),
