@@ -639,28 +639,31 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return Ok(fetched.record()?.map(RecordRef::Shared));
             }
         }
-        let (fetched, summary): (Cow<'a, Fetched>, Cow<'a, str>) = if !fits_dns(domain) {
+        type Outcome<'a> = Result<Cow<'a, Fetched>, SpfError>;
+        let (fetched, summary): (Outcome<'a>, Cow<'a, str>) = if !fits_dns(domain) {
             let summary = LookupError::NxDomain.to_string();
-            (Cow::Owned(Fetched::NoRecord), Cow::Owned(summary))
+            (Ok(Cow::Owned(Fetched::NoRecord)), Cow::Owned(summary))
         } else if let Some(answer) = self.resolver.lookup_txt_now(domain) {
             let summary = match self.trace {
                 Some(_) => Cow::Owned(answer.summary()),
                 None => Cow::Borrowed(""),
             };
             let fetched = match answer {
-                Ok(txts) => select_record(domain, &txts),
-                Err(e) if e.is_void() => Fetched::NoRecord,
-                Err(e) => return Err(dns_error(domain, e).into()),
+                Ok(txts) => Ok(select_record(domain, &txts)),
+                Err(e) if e.is_void() => Ok(Fetched::NoRecord),
+                Err(e) => Err(dns_error(domain, e)),
             };
-            if self.cache.is_some() {
+            if let (Some(_), Ok(fetched)) = (self.cache, &fetched) {
                 self.parsed.push((domain.to_owned(), fetched.clone()));
             }
-            (Cow::Owned(fetched), summary)
+            (fetched.map(Cow::Owned), summary)
         } else {
             let memo = self.memo;
             match memo.and_then(|memo| memo.records.get(domain)) {
-                Some((Ok(fetched), summary)) => (Cow::Borrowed(fetched), Cow::Borrowed(summary)),
-                Some((Err(e), _)) => return Err(e.clone().into()),
+                Some((fetched, summary)) => (
+                    fetched.as_ref().map(Cow::Borrowed).map_err(Clone::clone),
+                    Cow::Borrowed(summary.as_str()),
+                ),
                 None => return Err(Stop::Need(Query::Record(domain.to_owned()))),
             }
         };
@@ -674,6 +677,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 },
             );
         }
+        let fetched = fetched?;
         self.note_record(&fetched, false);
         Ok(match fetched {
             Cow::Borrowed(fetched) => fetched.record()?.map(RecordRef::Shared),
@@ -1157,6 +1161,30 @@ mod tests {
         assert_eq!(out.matched().unwrap().to_string(), "ptr");
         // TXT, MX, A mx, TXT _spf, A h, PTR, A host: one run, nothing asked twice.
         assert_eq!(zone.query_count(), 7);
+    }
+
+    #[test]
+    fn a_failed_record_lookup_is_traced() {
+        let zone: ZoneResolver = "slow.example TIMEOUT TXT".parse().unwrap();
+        let config = Config {
+            trace: true,
+            ..Config::default()
+        };
+        let spf = Verifier::with_config(&zone, config);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(spf.check_mail_from(
+            "192.0.2.1".parse().unwrap(),
+            "h.example",
+            "x@slow.example",
+        ));
+        assert_eq!(out.result, SpfResult::Temperror);
+        let trace = out.trace.unwrap().to_string();
+        assert!(
+            trace.contains("TXT slow.example -> DNS query timed out"),
+            "{trace}"
+        );
     }
 
     #[test]
