@@ -1,6 +1,7 @@
 //! A record of the DNS lookups a check made, so its verdict can be explained and its cost counted.
 
 use crate::dns::{reverse_name, LookupError, LookupResult, Mx, RecordType, Resolver};
+use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -127,13 +128,13 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
     /// The MX records of `name`.
     pub(crate) async fn mx(&mut self, name: &str) -> LookupResult<Vec<Mx>> {
         let r = crate::dns::ask!(self.resolver, lookup_mx_now, lookup_mx, name);
-        self.record(name, RecordType::Mx, r.map(std::borrow::Cow::into_owned))
+        self.record(name, RecordType::Mx, r.map(Cow::into_owned))
     }
 
     /// The PTR names of `ip`.
     pub(crate) async fn ptr(&mut self, ip: IpAddr) -> LookupResult<Vec<String>> {
-        let r = self.resolver.lookup_ptr(ip).await;
-        self.record(&reverse_name(ip), RecordType::Ptr, r)
+        let r = crate::dns::ask!(self.resolver, lookup_ptr_now, lookup_ptr, ip);
+        self.record(&reverse_name(ip), RecordType::Ptr, r.map(Cow::into_owned))
     }
 }
 

@@ -233,7 +233,7 @@ pub trait Resolver: Send + Sync {
 
 /// `$resolver.$now($name)` when the resolver answers from memory ([`Resolver::lookup_a_now`] and
 /// friends), otherwise `$resolver.$lookup($name)` awaited, as a `LookupResult<Cow<[T]>>`: the one way
-/// the checks ask for A, AAAA and MX records. A macro rather than an `async fn`, so that an answer
+/// the HELO and iprev checks ask for A, AAAA, MX and PTR records. A macro rather than an `async fn`, so that an answer
 /// from memory costs no future at all.
 macro_rules! ask {
     ($resolver:expr, $now:ident, $lookup:ident, $name:expr) => {{
