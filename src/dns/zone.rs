@@ -274,6 +274,8 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
 pub struct ZoneResolver {
     nodes: HashMap<String, Node, BuildHasherDefault<Fx>>,
     queries: AtomicUsize,
+    /// Answer only through the `async` lookups ([`ZoneResolver::set_awaited_only`]).
+    awaited_only: bool,
 }
 
 impl Clone for ZoneResolver {
@@ -281,6 +283,7 @@ impl Clone for ZoneResolver {
         ZoneResolver {
             nodes: self.nodes.clone(),
             queries: AtomicUsize::new(0),
+            awaited_only: self.awaited_only,
         }
     }
 }
@@ -386,6 +389,22 @@ impl ZoneResolver {
         Ok(self)
     }
 
+    /// With `true`, the zone answers only through the `async` lookups and never from memory (its
+    /// `*_now` methods return `None`), as a resolver on the network does: for testing the path a
+    /// check takes when every answer has to be awaited. Default `false`.
+    ///
+    /// ```
+    /// use sender_identity::dns::{Resolver, ZoneResolver};
+    /// let mut zone: ZoneResolver = "example.com. A 192.0.2.1".parse().unwrap();
+    /// assert!(zone.lookup_a_now("example.com").is_some());
+    /// zone.set_awaited_only(true);
+    /// assert!(zone.lookup_a_now("example.com").is_none());
+    /// ```
+    pub fn set_awaited_only(&mut self, awaited_only: bool) -> &mut Self {
+        self.awaited_only = awaited_only;
+        self
+    }
+
     /// How many queries this zone has answered (every lookup counts one, CNAMEs included).
     pub fn query_count(&self) -> usize {
         self.queries.load(Ordering::Relaxed)
@@ -424,6 +443,14 @@ impl ZoneResolver {
             Cow::Borrowed(normal) if normal.len() < name.len() => self.nodes.get(normal),
             Cow::Borrowed(_) => None,
         })
+    }
+
+    /// `answer()` as an answer from memory, unless the zone answers only when awaited.
+    fn now<'z, T: Clone>(
+        &self,
+        answer: impl FnOnce() -> LookupResult<&'z [T]>,
+    ) -> Option<LookupResult<Cow<'z, [T]>>> {
+        (!self.awaited_only).then(|| answer().map(Cow::Borrowed))
     }
 
     /// The records of `rtype` at `name`, borrowed from the zone.
@@ -559,35 +586,20 @@ impl Resolver for ZoneResolver {
             .map(<[_]>::to_vec)
     }
     fn lookup_a_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv4Addr]>>> {
-        Some(
-            self.lookup(name, RecordType::A, |n| &n.a)
-                .map(Cow::Borrowed),
-        )
+        self.now(|| self.lookup(name, RecordType::A, |n| &n.a))
     }
     fn lookup_aaaa_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv6Addr]>>> {
-        Some(
-            self.lookup(name, RecordType::Aaaa, |n| &n.aaaa)
-                .map(Cow::Borrowed),
-        )
+        self.now(|| self.lookup(name, RecordType::Aaaa, |n| &n.aaaa))
     }
     fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
-        Some(
-            self.lookup(name, RecordType::Mx, |n| &n.mx)
-                .map(Cow::Borrowed),
-        )
+        self.now(|| self.lookup(name, RecordType::Mx, |n| &n.mx))
     }
     fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
-        Some(
-            self.lookup(name, RecordType::Txt, |n| &n.txt)
-                .map(Cow::Borrowed),
-        )
+        self.now(|| self.lookup(name, RecordType::Txt, |n| &n.txt))
     }
     fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
         let name = reverse_name(ip);
-        Some(
-            self.lookup(&name, RecordType::Ptr, |n| &n.ptr)
-                .map(Cow::Borrowed),
-        )
+        self.now(|| self.lookup(&name, RecordType::Ptr, |n| &n.ptr))
     }
 }
 

@@ -1167,6 +1167,18 @@ mod tests {
         assert_eq!(out.matched().unwrap().to_string(), "ptr");
         // TXT, MX, A mx, TXT _spf, A h, PTR, A host: one run, nothing asked twice.
         assert_eq!(zone.query_count(), 7);
+
+        // Every answer awaited: eight runs (one per answer, and the last), the same queries.
+        let mut awaited = zone.clone();
+        awaited.set_awaited_only(true);
+        let spf = Verifier::new(&awaited);
+        let again = rt.block_on(spf.check_mail_from(
+            "192.0.2.99".parse().unwrap(),
+            "h.example",
+            "x@example.com",
+        ));
+        assert_eq!(again, out);
+        assert_eq!(awaited.query_count(), 7);
     }
 
     #[test]
