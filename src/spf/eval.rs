@@ -272,7 +272,13 @@ impl<R: Resolver> Verifier<R> {
                 Err(Stop::Error(e)) => return Err(e),
                 Err(Stop::Need(query)) => {
                     memo.get_or_insert_with(Box::default)
-                        .fetch(&self.resolver, self.cache.as_deref(), inputs.ip, query)
+                        .fetch(
+                            &self.resolver,
+                            self.cache.as_deref(),
+                            self.config.trace,
+                            inputs.ip,
+                            query,
+                        )
                         .await
                 }
             }
@@ -343,18 +349,23 @@ type Answers<T> = HashMap<String, T, BuildHasherDefault<Fx>>;
 
 impl Memo {
     /// Awaits `query` and keeps the answer; a record also goes into the record cache (unless the
-    /// lookup failed: temporary errors are never cached).
+    /// lookup failed: temporary errors are never cached). The TXT answer's summary is kept for the
+    /// trace only when `tracing`.
     async fn fetch<R: Resolver + ?Sized>(
         &mut self,
         resolver: &R,
         cache: Option<&RecordCache>,
+        tracing: bool,
         ip: IpAddr,
         query: Query,
     ) {
         match query {
             Query::Record(domain) => {
                 let answer = resolver.lookup_txt_ttl(&domain).await;
-                let summary = answer.result.summary();
+                let summary = match tracing {
+                    true => answer.result.summary(),
+                    false => String::new(),
+                };
                 let fetched = match answer.result {
                     Ok(txts) => Ok(select_record(&domain, &txts)),
                     Err(e) if e.is_void() => Ok(Fetched::NoRecord),
@@ -1183,26 +1194,29 @@ mod tests {
 
     #[test]
     fn a_failed_record_lookup_is_traced() {
-        let zone: ZoneResolver = "slow.example TIMEOUT TXT".parse().unwrap();
-        let config = Config {
-            trace: true,
-            ..Config::default()
-        };
-        let spf = Verifier::with_config(&zone, config);
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        let out = rt.block_on(spf.check_mail_from(
-            "192.0.2.1".parse().unwrap(),
-            "h.example",
-            "x@slow.example",
-        ));
-        assert_eq!(out.result, SpfResult::Temperror);
-        let trace = out.trace.unwrap().to_string();
-        assert!(
-            trace.contains("TXT slow.example -> DNS query timed out"),
-            "{trace}"
-        );
+        for awaited in [false, true] {
+            let mut zone: ZoneResolver = "slow.example TIMEOUT TXT".parse().unwrap();
+            zone.set_awaited_only(awaited);
+            let config = Config {
+                trace: true,
+                ..Config::default()
+            };
+            let spf = Verifier::with_config(&zone, config);
+            let out = rt.block_on(spf.check_mail_from(
+                "192.0.2.1".parse().unwrap(),
+                "h.example",
+                "x@slow.example",
+            ));
+            assert_eq!(out.result, SpfResult::Temperror);
+            let trace = out.trace.unwrap().to_string();
+            assert!(
+                trace.contains("TXT slow.example -> DNS query timed out"),
+                "awaited {awaited}: {trace}"
+            );
+        }
     }
 
     #[test]
