@@ -165,14 +165,21 @@ impl<R: Resolver> Verifier<R> {
                 },
             ),
             Ok(()) => {
-                // Pinned where it is made: the work is not moved.
-                let work = std::pin::pin!(self.evaluate(&inputs, &checked, &mut last));
-                let evaluated = crate::deadline::within(self.config.timeout, work)
-                    .await
-                    .unwrap_or(Err(SpfError::Timeout));
-                match evaluated {
-                    Ok(done) => done,
-                    Err(e) => (e.result(), None, Cause::Error(e)),
+                // Pinned where it is made: the work is not moved. The outcome is left in `last`.
+                let error = {
+                    let work = std::pin::pin!(self.evaluate(&inputs, &checked, &mut last));
+                    match crate::deadline::within(self.config.timeout, work).await {
+                        Some(Ok(())) => None,
+                        Some(Err(e)) => Some(e),
+                        None => Some(SpfError::Timeout),
+                    }
+                };
+                match (last.outcome.take(), error) {
+                    (Some(outcome), None) => outcome,
+                    (_, error) => {
+                        let e = error.unwrap_or(SpfError::Timeout);
+                        (e.result(), None, Cause::Error(e))
+                    }
                 }
             }
         };
@@ -180,6 +187,7 @@ impl<R: Resolver> Verifier<R> {
             dns_lookups,
             void_lookups,
             mut trace,
+            ..
         } = last;
         if let Some(trace) = trace.as_mut() {
             if let Cause::Error(e) = &cause {
@@ -223,7 +231,7 @@ impl<R: Resolver> Verifier<R> {
         inputs: &Inputs<'_>,
         checked: &Arc<str>,
         last: &mut RunState,
-    ) -> Result<(SpfResult, Option<String>, Cause), SpfError> {
+    ) -> Result<(), SpfError> {
         // Made on the first answer awaited (an evaluation answered from memory never needs it), and
         // boxed, so that it does not weigh on the future.
         let mut memo: Option<Box<Memo>> = None;
@@ -249,18 +257,19 @@ impl<R: Resolver> Verifier<R> {
                     }),
                     depth: 0,
                 };
-                let step = eval
-                    .run(inputs.sender_domain)
-                    .map(|(verdict, explanation)| {
-                        (verdict.result, explanation, verdict.into_cause(checked))
-                    });
-                *last = RunState {
-                    dns_lookups: eval.dns_lookups,
-                    void_lookups: eval.void_lookups,
-                    trace: eval.trace,
-                };
+                let step = eval.run(inputs.sender_domain);
+                last.dns_lookups = eval.dns_lookups;
+                last.void_lookups = eval.void_lookups;
+                last.trace = eval.trace;
                 parsed = eval.parsed;
-                step
+                match step {
+                    Ok((verdict, explanation)) => {
+                        let result = verdict.result;
+                        last.outcome = Some((result, explanation, verdict.into_cause(checked)));
+                        Ok(())
+                    }
+                    Err(stop) => Err(stop),
+                }
             };
             if let Some(cache) = self.cache.as_deref() {
                 for (domain, fetched) in parsed.drain(..) {
@@ -268,7 +277,7 @@ impl<R: Resolver> Verifier<R> {
                 }
             }
             match step {
-                Ok(done) => return Ok(done),
+                Ok(()) => return Ok(()),
                 Err(Stop::Error(e)) => return Err(e),
                 Err(Stop::Need(query)) => {
                     memo.get_or_insert_with(Box::default)
@@ -296,12 +305,14 @@ struct Inputs<'a> {
     helo: &'a str,
 }
 
-/// What a run leaves for the output: its counters and its trace.
+/// What a run leaves for the output: its counters, its trace and, at the end, the outcome.
 #[derive(Default)]
 struct RunState {
     dns_lookups: u32,
     void_lookups: u32,
     trace: Option<Trace>,
+    /// The result, explanation and cause, when the evaluation completed.
+    outcome: Option<(SpfResult, Option<String>, Cause)>,
 }
 
 /// Why a run stopped short of a verdict.
