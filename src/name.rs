@@ -62,6 +62,20 @@ pub fn normalize(name: &str) -> Cow<'_, str> {
     }
 }
 
+/// `get(name)` from a map keyed by normal names ([`normalize`]): most names asked for already are
+/// normal, so `name` is tried as it is and normalised only when that misses.
+#[inline]
+pub(crate) fn get_normal<'m, V: ?Sized>(
+    name: &str,
+    get: impl Fn(&str) -> Option<&'m V>,
+) -> Option<&'m V> {
+    get(name).or_else(|| match normalize(name) {
+        Cow::Owned(normal) => get(&normal),
+        Cow::Borrowed(normal) if normal.len() < name.len() => get(normal),
+        Cow::Borrowed(_) => None,
+    })
+}
+
 /// Whether two names are the same, ignoring ASCII case and a trailing dot on either.
 ///
 /// ```

@@ -2,7 +2,7 @@
 
 use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::hash::Fx;
-use crate::name::normalize;
+use crate::name::{get_normal, normalize};
 use async_trait::async_trait;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -435,14 +435,9 @@ impl ZoneResolver {
         Err(LookupError::ServerFailure("CNAME chain too long".into()))
     }
 
-    /// The node of `name`: names are kept normalised, and most names asked for already are, so the
-    /// name is only normalised when it is not found as it is.
+    /// The node of `name` (nodes are kept under normal names).
     fn node_of(&self, name: &str) -> Option<&Node> {
-        self.nodes.get(name).or_else(|| match normalize(name) {
-            Cow::Owned(normal) => self.nodes.get(&normal),
-            Cow::Borrowed(normal) if normal.len() < name.len() => self.nodes.get(normal),
-            Cow::Borrowed(_) => None,
-        })
+        get_normal(name, |n| self.nodes.get(n))
     }
 
     /// `answer()` as an answer from memory, unless the zone answers only when awaited.

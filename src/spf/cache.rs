@@ -3,8 +3,7 @@
 use super::record::Record;
 use super::result::SpfError;
 use crate::hash::Keyed;
-use crate::name::normalize;
-use std::borrow::Cow;
+use crate::name::{get_normal, normalize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -176,15 +175,7 @@ impl View<'_> {
     /// The entry for `domain` if it is still valid at `now` (an expired entry is left for the next
     /// insert to replace or drop).
     pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<&Fetched> {
-        // Keys are normalised; most domains asked for already are, so normalise only on a miss.
-        let entry = match self.entries.get(domain) {
-            Some(entry) => entry,
-            None => match normalize(domain) {
-                Cow::Owned(key) => self.entries.get(key.as_str())?,
-                Cow::Borrowed(key) if key.len() < domain.len() => self.entries.get(key)?,
-                Cow::Borrowed(_) => return None,
-            },
-        };
+        let entry = get_normal(domain, |d| self.entries.get(d))?;
         (entry.expires > now).then_some(&entry.fetched)
     }
 }

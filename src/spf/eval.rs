@@ -601,10 +601,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             self.note(|| TraceEvent::Term {
                 term: directive.to_string(),
             });
-            let matched = match self.matches_address(&directive.mechanism) {
-                Some(matched) => matched,
-                None => self.matches(&directive.mechanism, domain)?,
-            };
+            let matched = self.matches(&directive.mechanism, domain)?;
             self.note_outcome(matched);
             if matched {
                 decided = Some((term, qualifier_result(directive.qualifier)));
@@ -764,36 +761,31 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         Ok(Cow::Borrowed(&[]))
     }
 
-    /// Whether `all`, `ip4` or `ip6` matches (these query no DNS); `None` for other mechanisms.
-    #[inline]
-    fn matches_address(&self, mechanism: &Mechanism) -> Option<bool> {
-        Some(match (mechanism, self.inputs.ip) {
-            (Mechanism::All, _) => true,
-            (Mechanism::Ip4 { addr, prefix }, IpAddr::V4(ip)) => in_prefix(
-                u32::from(ip).into(),
-                u32::from(*addr).into(),
-                32,
-                prefix.unwrap_or(32),
-            ),
-            (Mechanism::Ip6 { addr, prefix }, IpAddr::V6(ip)) => in_prefix(
-                u128::from(ip),
-                u128::from(*addr),
-                128,
-                prefix.unwrap_or(128),
-            ),
-            (Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. }, _) => false,
-            _ => return None,
-        })
-    }
-
-    /// Whether a mechanism that queries DNS matches (others: [`Evaluation::matches_address`]).
+    /// Whether `mechanism` matches; a DNS-querying one counts towards the limit first.
     fn matches(&mut self, mechanism: &Mechanism, domain: &str) -> Result<bool, Stop> {
-        if let Some(matched) = self.matches_address(mechanism) {
-            return Ok(matched);
+        if mechanism.queries_dns() {
+            self.count_dns_term()?;
         }
-        self.count_dns_term()?;
         match mechanism {
-            Mechanism::All | Mechanism::Ip4 { .. } | Mechanism::Ip6 { .. } => Ok(false),
+            Mechanism::All => Ok(true),
+            Mechanism::Ip4 { addr, prefix } => Ok(match self.inputs.ip {
+                IpAddr::V4(ip) => in_prefix(
+                    u32::from(ip).into(),
+                    u32::from(*addr).into(),
+                    32,
+                    prefix.unwrap_or(32),
+                ),
+                IpAddr::V6(_) => false,
+            }),
+            Mechanism::Ip6 { addr, prefix } => Ok(match self.inputs.ip {
+                IpAddr::V6(ip) => in_prefix(
+                    u128::from(ip),
+                    u128::from(*addr),
+                    128,
+                    prefix.unwrap_or(128),
+                ),
+                IpAddr::V4(_) => false,
+            }),
             Mechanism::A { domain: spec, cidr } => {
                 let target = self.optional_target(spec.as_ref(), domain)?;
                 self.has_address(&target, *cidr, true)
