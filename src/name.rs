@@ -55,25 +55,44 @@ pub fn strip_root(name: &str) -> &str {
 /// ```
 pub fn normalize(name: &str) -> Cow<'_, str> {
     let stripped = strip_root(name);
-    if stripped.bytes().any(|b| b.is_ascii_uppercase()) {
+    if has_upper(stripped.as_bytes()) {
         Cow::Owned(stripped.to_ascii_lowercase())
     } else {
         Cow::Borrowed(stripped)
     }
 }
 
+/// Whether `b` holds an ASCII capital letter, eight bytes at a time.
+fn has_upper(b: &[u8]) -> bool {
+    // The high bit of each byte in `A..=Z`: added to from below 0x80 (no carries between bytes),
+    // at least `A` reaches 0x80 and above `Z` does too; bytes with the high bit set are not letters.
+    let upper = |w: u64| {
+        let x = w & LOWS;
+        (x + ONES * u64::from(0x80 - b'A')) & !(x + ONES * u64::from(0x80 - b'Z' - 1)) & !w & HIGHS
+    };
+    let (words, rest) = b.as_chunks::<8>();
+    words
+        .iter()
+        .fold(0, |any, w| any | upper(u64::from_le_bytes(*w)))
+        != 0
+        || rest.iter().any(u8::is_ascii_uppercase)
+}
+
 /// `get(name)` from a map keyed by normal names ([`normalize`]): most names asked for already are
 /// normal, so `name` is tried as it is and normalised only when that misses.
 #[inline]
-pub(crate) fn get_normal<'m, V: ?Sized>(
-    name: &str,
-    get: impl Fn(&str) -> Option<&'m V>,
-) -> Option<&'m V> {
-    get(name).or_else(|| match normalize(name) {
+pub(crate) fn get_normal<T>(name: &str, get: impl Fn(&str) -> Option<T>) -> Option<T> {
+    get(name).or_else(|| get_normalized(name, get))
+}
+
+/// The second half of [`get_normal`], for a caller that tried `name` as it is itself: `get` of the
+/// normal form of `name`, if that differs from `name`.
+pub(crate) fn get_normalized<T>(name: &str, get: impl Fn(&str) -> Option<T>) -> Option<T> {
+    match normalize(name) {
         Cow::Owned(normal) => get(&normal),
         Cow::Borrowed(normal) if normal.len() < name.len() => get(normal),
         Cow::Borrowed(_) => None,
-    })
+    }
 }
 
 /// Whether two names are the same, ignoring ASCII case and a trailing dot on either.
@@ -176,13 +195,14 @@ pub fn check_domain(name: &str) -> Result<(), NameError> {
     if !scan.graphic {
         return Err(NameError::BadChar);
     }
-    let Some(start) = scan.last_label else {
+    if !scan.labels_fit {
         return Err(label_error(b));
-    };
-    if start == 0 {
-        return Err(NameError::SingleLabel);
     }
-    if !is_toplabel(name.get(start..).unwrap_or_default()) {
+    // The last label is short (at most 63 bytes): found from the end.
+    let Some(dot) = b.iter().rposition(|&c| c == b'.') else {
+        return Err(NameError::SingleLabel);
+    };
+    if !is_toplabel(name.get(dot + 1..).unwrap_or_default()) {
         return Err(NameError::BadTopLabel);
     }
     Ok(())
@@ -214,13 +234,13 @@ pub fn fits_dns(name: &str) -> bool {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
         return false;
     }
-    scan::<false>(name).last_label.is_some()
+    scan::<false>(name).labels_fit
 }
 
 /// What [`scan`] found.
 struct Scan {
-    /// The start of the last label, when every label is 1 to 63 bytes.
-    last_label: Option<usize>,
+    /// Whether every label is 1 to 63 bytes.
+    labels_fit: bool,
     /// Whether every byte is printable ASCII other than space (when asked).
     graphic: bool,
 }
@@ -229,21 +249,16 @@ const ONES: u64 = u64::from_le_bytes([1; 8]);
 const HIGHS: u64 = ONES * 0x80;
 const LOWS: u64 = ONES * 0x7f;
 
-/// One pass over `b`, eight bytes at a time: the labels' lengths from the positions of the dots,
-/// and (if `GRAPHIC`) whether every byte is printable ASCII other than space.
+/// One pass over `b` (not empty), eight bytes at a time: whether the labels fit, and (if `GRAPHIC`)
+/// whether every byte is printable ASCII other than space. No work per dot: an empty label is two
+/// dots in a row (or one at either end), and a label of 64 bytes or more spans seven whole words
+/// without a dot, which only then are the labels measured one by one.
 #[inline(always)]
 fn scan<const GRAPHIC: bool>(b: &[u8]) -> Scan {
-    let mut labels = Labels { start: 0, ok: true };
-    let mut bad = 0u64;
+    let mut state = Words::default();
     let (words, rest) = b.as_chunks::<8>();
-    let mut at = 0;
-    for word in words {
-        let w = u64::from_le_bytes(*word);
-        labels.dots(w, at);
-        if GRAPHIC {
-            bad |= non_graphic(w);
-        }
-        at += 8;
+    for w in words {
+        state.word::<GRAPHIC>(u64::from_le_bytes(*w), 0);
     }
     if !rest.is_empty() {
         // The remaining bytes in the low end of a word: the last eight bytes shifted down when
@@ -256,46 +271,55 @@ fn scan<const GRAPHIC: bool>(b: &[u8]) -> Scan {
                 .rev()
                 .fold(0u64, |w, &c| (w << 8) | u64::from(c)),
         };
-        labels.dots(w, at);
-        if GRAPHIC {
-            bad |= non_graphic(w | (ONES * u64::from(b'a')) << (8 * rest.len()));
-        }
+        state.word::<GRAPHIC>(w, (ONES * u64::from(b'a')) << (8 * rest.len()));
     }
-    labels.end(b.len());
+    let ends = b.first() == Some(&b'.') || b.last() == Some(&b'.');
     Scan {
-        last_label: labels.ok.then_some(labels.start),
-        graphic: bad == 0,
+        labels_fit: state.adjacent == 0 && !ends && (state.run_max < 7 || labels_fit(b)),
+        graphic: state.bad == 0,
     }
 }
 
-/// Label lengths, checked dot by dot.
-struct Labels {
-    /// Where the current label starts.
-    start: usize,
-    /// Whether every label so far is 1 to 63 bytes.
-    ok: bool,
+/// What [`scan`] carries from word to word.
+#[derive(Default)]
+struct Words {
+    /// Non-zero when two dots were in a row, within a word or across words.
+    adjacent: u64,
+    /// The last word's last byte's dot bit, moved to the first byte's.
+    carry: u64,
+    /// Words in a row without a dot, and the most there were.
+    run: u32,
+    run_max: u32,
+    /// Non-zero when a byte was not printable.
+    bad: u64,
 }
 
-impl Labels {
-    /// Ends a label at each dot of the word `w`, which starts at byte `at`.
+impl Words {
+    /// Takes in the word `w`, whose bytes set in `padding` are not part of the name.
     #[inline(always)]
-    fn dots(&mut self, w: u64, at: usize) {
-        let x = w ^ (ONES * u64::from(b'.'));
-        // The high bit of each byte of `w` that is a dot (exactly: no carries between bytes).
-        let mut dots = !(((x & LOWS) + LOWS) | x | LOWS);
-        while dots != 0 {
-            let dot = at + (dots.trailing_zeros() / 8) as usize;
-            self.end(dot);
-            self.start = dot + 1;
-            dots &= dots - 1;
+    fn word<const GRAPHIC: bool>(&mut self, w: u64, padding: u64) {
+        let d = dots(w);
+        self.adjacent |= d & ((d >> 8) | self.carry);
+        self.carry = d >> 56;
+        self.run = if d == 0 { self.run + 1 } else { 0 };
+        self.run_max = self.run_max.max(self.run);
+        if GRAPHIC {
+            self.bad |= non_graphic(w | padding);
         }
     }
+}
 
-    /// Ends the current label at `end`: it must be 1 to 63 bytes.
-    #[inline(always)]
-    fn end(&mut self, end: usize) {
-        self.ok &= end.wrapping_sub(self.start).wrapping_sub(1) < MAX_LABEL_LEN;
-    }
+/// The high bit of each byte of `w` that is a dot (exactly: no carries between bytes).
+#[inline(always)]
+fn dots(w: u64) -> u64 {
+    let x = w ^ (ONES * u64::from(b'.'));
+    !(((x & LOWS) + LOWS) | x | LOWS)
+}
+
+/// Whether every label of `b` is at most 63 bytes, measured one by one.
+#[cold]
+fn labels_fit(b: &[u8]) -> bool {
+    b.split(|&c| c == b'.').all(|l| l.len() <= MAX_LABEL_LEN)
 }
 
 /// Non-zero when a byte of `w` is not printable ASCII other than space (`0x21..=0x7e`): below
@@ -459,9 +483,24 @@ mod tests {
         #[test]
         fn checks_match_reference(name in name()) {
             prop_assert_eq!(fits_dns(&name), reference::fits_dns(&name), "{:?}", name);
+            let upper = name.bytes().any(|b| b.is_ascii_uppercase());
+            prop_assert_eq!(has_upper(name.as_bytes()), upper, "{:?}", name);
             prop_assert_eq!(check_domain(&name), reference::check_domain(&name), "{:?}", name);
             let last = name.rsplit('.').next().unwrap_or_default();
             prop_assert_eq!(is_toplabel(last), reference::is_toplabel(last), "{:?}", last);
+        }
+    }
+
+    #[test]
+    fn capitals_in_every_place() {
+        for len in 1..20 {
+            for at in 0..len {
+                for c in 0..=u8::MAX {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    assert_eq!(has_upper(&b), c.is_ascii_uppercase(), "{b:?}");
+                }
+            }
         }
     }
 
@@ -472,6 +511,9 @@ mod tests {
             for dot in 0..len.min(70) {
                 let mut name: Vec<u8> = (0..len).map(|i| b"abc9-"[i % 5]).collect();
                 name[dot] = b'.';
+                if len % 3 == 0 && dot + 1 < len {
+                    name[dot + 1] = b'.';
+                }
                 for tail in [&b""[..], b".", b"..", b" ", b"\x80"] {
                     let mut n = name.clone();
                     n.extend_from_slice(tail);

@@ -165,6 +165,11 @@ pub struct Mx {
 /// from memory costs neither a future nor, when borrowed, a copy. Both paths must give the same
 /// answers. The defaults return `None`.
 ///
+/// The `*_now` methods may be asked names that cannot be sent as DNS queries (SPF macros can build
+/// them: an empty label, a label over 63 bytes; see [`crate::name::fits_dns`]), which the checks
+/// answer NXDOMAIN without asking the `async` methods. Answer such a name NXDOMAIN or `None`, never
+/// with records: a resolver holding only names that DNS served never holds one.
+///
 /// ```
 /// use std::sync::Arc;
 /// use sender_identity::dns::{Resolver, ZoneResolver};

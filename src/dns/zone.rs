@@ -2,7 +2,7 @@
 
 use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::hash::Fx;
-use crate::name::{get_normal, normalize};
+use crate::name::{fits_dns, get_normal, normalize};
 use async_trait::async_trait;
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -276,6 +276,9 @@ pub struct ZoneResolver {
     queries: AtomicUsize,
     /// Answer only through the `async` lookups ([`ZoneResolver::set_awaited_only`]).
     awaited_only: bool,
+    /// Whether a name in the zone cannot be sent as a DNS query ([`fits_dns`]; a test zone may hold
+    /// one): only then is each name asked checked, as such a name is NXDOMAIN, as from DNS.
+    unsendable: bool,
 }
 
 impl Clone for ZoneResolver {
@@ -284,6 +287,7 @@ impl Clone for ZoneResolver {
             nodes: self.nodes.clone(),
             queries: AtomicUsize::new(0),
             awaited_only: self.awaited_only,
+            unsendable: self.unsendable,
         }
     }
 }
@@ -295,6 +299,7 @@ impl ZoneResolver {
     }
 
     fn node(&mut self, name: &str) -> &mut Node {
+        self.unsendable |= !fits_dns(name);
         self.nodes.entry(normalize(name).into_owned()).or_default()
     }
 
@@ -412,6 +417,9 @@ impl ZoneResolver {
 
     /// Finds the node answering `name` for `rtype`, following CNAMEs; applies faults.
     fn resolve(&self, name: &str, rtype: RecordType) -> LookupResult<&Node> {
+        if self.unsendable && !fits_dns(name) {
+            return Err(LookupError::NxDomain);
+        }
         self.queries.fetch_add(1, Ordering::Relaxed);
         let mut current = std::borrow::Cow::Borrowed(name);
         for _ in 0..=MAX_CNAME_CHAIN {

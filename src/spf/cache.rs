@@ -3,7 +3,7 @@
 use super::record::Record;
 use super::result::SpfError;
 use crate::hash::Keyed;
-use crate::name::{get_normal, normalize};
+use crate::name::{check_domain, get_normalized, normalize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -21,6 +21,17 @@ pub(crate) enum Fetched {
 struct Entry {
     fetched: Fetched,
     expires: Instant,
+    /// Whether the name is a valid domain for `check_host()` ([`check_domain`]), checked once here
+    /// rather than on every evaluation of it.
+    valid: bool,
+}
+
+/// A valid entry found by [`View::get`].
+pub(crate) struct Hit<'c> {
+    pub(crate) fetched: &'c Fetched,
+    /// The name as the cache holds it, when it was found as written and is a valid domain for
+    /// `check_host()`: the evaluation needs neither to check it nor to copy it for its output.
+    pub(crate) name: Option<&'c Arc<str>>,
 }
 
 /// A cache of parsed SPF records, shared by every evaluation of a [`super::Verifier`] it is given to
@@ -58,7 +69,7 @@ struct Entry {
 /// ```
 #[derive(Debug)]
 pub struct RecordCache {
-    entries: RwLock<HashMap<Box<str>, Entry, Keyed>>,
+    entries: RwLock<HashMap<Arc<str>, Entry, Keyed>>,
     capacity: usize,
     default_ttl: Duration,
     max_ttl: Duration,
@@ -112,11 +123,11 @@ impl RecordCache {
     }
 
     // A panic while the lock was held cannot leave the map inconsistent: use it anyway.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Box<str>, Entry, Keyed>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Entry, Keyed>> {
         self.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Box<str>, Entry, Keyed>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Entry, Keyed>> {
         self.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -150,17 +161,20 @@ impl RecordCache {
             entries.retain(|_, e| e.expires > now);
             if entries.len() >= self.capacity {
                 let drop = (self.capacity / 8).max(1);
-                let victims: Vec<Box<str>> = entries.keys().take(drop).cloned().collect();
+                let victims: Vec<Arc<str>> = entries.keys().take(drop).cloned().collect();
                 for k in victims {
                     entries.remove(&k);
                 }
             }
         }
+        let name: Arc<str> = normalize(domain).into();
+        let valid = check_domain(&name).is_ok();
         entries.insert(
-            normalize(domain).into(),
+            name,
             Entry {
                 fetched,
                 expires: now + ttl,
+                valid,
             },
         );
     }
@@ -168,15 +182,21 @@ impl RecordCache {
 
 /// A read-locked view of a [`RecordCache`] ([`RecordCache::view`]).
 pub(crate) struct View<'c> {
-    entries: std::sync::RwLockReadGuard<'c, HashMap<Box<str>, Entry, Keyed>>,
+    entries: std::sync::RwLockReadGuard<'c, HashMap<Arc<str>, Entry, Keyed>>,
 }
 
 impl View<'_> {
     /// The entry for `domain` if it is still valid at `now` (an expired entry is left for the next
     /// insert to replace or drop).
-    pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<&Fetched> {
-        let entry = get_normal(domain, |d| self.entries.get(d))?;
-        (entry.expires > now).then_some(&entry.fetched)
+    pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<Hit<'_>> {
+        let (name, entry) = match self.entries.get_key_value(domain) {
+            Some((name, entry)) => (entry.valid.then_some(name), entry),
+            None => (None, get_normalized(domain, |d| self.entries.get(d))?),
+        };
+        (entry.expires > now).then_some(Hit {
+            fetched: &entry.fetched,
+            name,
+        })
     }
 }
 
@@ -194,10 +214,24 @@ mod tests {
         let minute = Some(Duration::from_secs(60));
         let cache = RecordCache::new(8).max_negative_ttl(Duration::ZERO);
         cache.insert("Example.COM.", record(), minute, now);
-        assert!(matches!(
-            cache.view().get("example.com", now),
-            Some(Fetched::Record(_))
-        ));
+        let view = cache.view();
+        let hit = view.get("example.com", now).unwrap();
+        assert!(matches!(hit.fetched, Fetched::Record(_)));
+        assert_eq!(hit.name.map(|n| &**n), Some("example.com"));
+        let hit = view.get("EXAMPLE.com", now).unwrap();
+        assert!(
+            hit.name.is_none(),
+            "not as written: the caller copies its own"
+        );
+        drop(view);
+        cache.insert("localhost", record(), minute, now);
+        let view = cache.view();
+        let hit = view.get("localhost", now).unwrap();
+        assert!(
+            hit.name.is_none(),
+            "a cached name that check_host() would refuse"
+        );
+        drop(view);
         cache.insert("gone.example", record(), Some(Duration::ZERO), now);
         assert!(
             cache.view().get("gone.example", now).is_none(),

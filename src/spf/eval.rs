@@ -7,11 +7,12 @@ use super::record::{
     DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
 };
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
+use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
 use crate::dns::{LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::hash::Fx;
-use crate::name::{check_domain, fits_dns, is_within, normalize, same, MAX_NAME_LEN};
+use crate::name::{check_domain, fits_dns, is_within, normalize, same, NameError, MAX_NAME_LEN};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -110,7 +111,7 @@ impl<R: Resolver> Verifier<R> {
     /// `<>`) is checked as `postmaster@<helo>`; surrounding angle brackets are removed; a sender
     /// without a local part gets `postmaster`.
     pub async fn check_mail_from(&self, ip: IpAddr, helo: &str, mail_from: &str) -> SpfOutput {
-        let mail_from = mail_from.trim();
+        let mail_from = mail_from.trim_ascii();
         let mail_from = mail_from
             .strip_prefix('<')
             .and_then(|m| m.strip_suffix('>'))
@@ -153,34 +154,29 @@ impl<R: Resolver> Verifier<R> {
             sender_domain: domain,
             helo,
         };
-        let checked: Arc<str> = Arc::from(domain);
         let mut last = RunState::default();
-        let (result, explanation, cause) = match check_domain(domain) {
-            Err(error) => (
-                SpfResult::None,
-                None,
-                Cause::InvalidDomain {
-                    domain: checked.clone(),
-                    error,
-                },
-            ),
-            Ok(()) => {
-                // Pinned where it is made: the work is not moved. The outcome is left in `last`.
-                let error = {
-                    let work = std::pin::pin!(self.evaluate(&inputs, &checked, &mut last));
-                    match crate::deadline::within(self.config.timeout, work).await {
-                        Some(Ok(())) => None,
-                        Some(Err(e)) => Some(e),
-                        None => Some(SpfError::Timeout),
-                    }
-                };
-                match (last.outcome.take(), error) {
-                    (Some(outcome), None) => outcome,
-                    (_, error) => {
-                        let e = error.unwrap_or(SpfError::Timeout);
-                        (e.result(), None, Cause::Error(e))
-                    }
+        // A first run over the answers at hand, as plain code: from memory it is the only one.
+        // Otherwise the evaluation goes on awaiting answers, pinned where it is made (the work is
+        // not moved), under the time limit. The outcome is left in `last`.
+        let error = match self.run(&inputs, None, &mut last) {
+            Ok(()) => None,
+            Err(Stop::Error(e)) => Some(e),
+            Err(Stop::Need(query)) => {
+                let work = std::pin::pin!(self.evaluate(&inputs, &mut last, query));
+                match crate::deadline::within(self.config.timeout, work).await {
+                    Some(Ok(())) => None,
+                    Some(Err(e)) => Some(e),
+                    None => Some(SpfError::Timeout),
                 }
+            }
+        };
+        let (checked, result, explanation, cause) = match (last.outcome.take(), error) {
+            (Some((checked, result, explanation, cause)), None) => {
+                (checked, result, explanation, cause)
+            }
+            (_, error) => {
+                let e = error.unwrap_or(SpfError::Timeout);
+                (Arc::from(domain), e.result(), None, Cause::Error(e))
             }
         };
         let RunState {
@@ -222,76 +218,85 @@ impl<R: Resolver> Verifier<R> {
         }
     }
 
-    /// Runs the evaluation until it completes, awaiting each answer it needs and does not have, and
-    /// running it again with that answer kept (see [How an evaluation runs](Verifier)). Each run
-    /// reads the record cache under one read lock, released before any `await`. `last` holds the
-    /// counters and trace of the latest run, also when the time limit ends the work.
+    /// Goes on with an evaluation whose run needed `query`: awaits it, keeps it, and runs the
+    /// evaluation again, until it completes (see [How an evaluation runs](Verifier)). `last` holds
+    /// the counters and trace of the latest run, also when the time limit ends the work.
     async fn evaluate(
         &self,
         inputs: &Inputs<'_>,
-        checked: &Arc<str>,
         last: &mut RunState,
+        mut query: Query,
     ) -> Result<(), SpfError> {
-        // Made on the first answer awaited (an evaluation answered from memory never needs it), and
-        // boxed, so that it does not weigh on the future.
-        let mut memo: Option<Box<Memo>> = None;
-        let mut parsed;
+        // Boxed, so that the answers do not weigh on the future.
+        let mut memo: Box<Memo> = Box::default();
         loop {
-            let step = {
-                let view = self.cache.as_deref().map(RecordCache::view);
-                let mut eval = Evaluation {
-                    resolver: &self.resolver,
-                    config: &self.config,
-                    default_explanation: self.default_explanation.as_ref(),
-                    cache: view.as_ref(),
-                    memo: memo.as_deref(),
-                    inputs,
-                    sender: String::new(),
-                    dns_lookups: 0,
-                    void_lookups: 0,
-                    validated: None,
-                    parsed: Vec::new(),
-                    now: None,
-                    trace: self.config.trace.then(|| {
-                        Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)
-                    }),
-                    depth: 0,
-                };
-                let step = eval.run(inputs.sender_domain);
-                last.dns_lookups = eval.dns_lookups;
-                last.void_lookups = eval.void_lookups;
-                last.trace = eval.trace;
-                parsed = eval.parsed;
-                match step {
-                    Ok((verdict, explanation)) => {
-                        let result = verdict.result;
-                        last.outcome = Some((result, explanation, verdict.into_cause(checked)));
-                        Ok(())
-                    }
-                    Err(stop) => Err(stop),
-                }
-            };
-            if let Some(cache) = self.cache.as_deref() {
-                for (domain, fetched) in parsed.drain(..) {
-                    cache.insert(&domain, fetched, None, Instant::now());
-                }
-            }
-            match step {
+            memo.fetch(
+                &self.resolver,
+                self.cache.as_deref(),
+                self.config.trace,
+                inputs.ip,
+                query,
+            )
+            .await;
+            query = match self.run(inputs, Some(&memo), last) {
                 Ok(()) => return Ok(()),
                 Err(Stop::Error(e)) => return Err(e),
-                Err(Stop::Need(query)) => {
-                    memo.get_or_insert_with(Box::default)
-                        .fetch(
-                            &self.resolver,
-                            self.cache.as_deref(),
-                            self.config.trace,
-                            inputs.ip,
-                            query,
-                        )
-                        .await
-                }
+                Err(Stop::Need(query)) => query,
+            };
+        }
+    }
+
+    /// One run of the evaluation over the answers at hand: the record cache (under one read lock,
+    /// released before returning), the resolver's memory and `memo`. Leaves its counters, trace and,
+    /// when it completes, the outcome in `last`; records it parsed go into the cache afterwards.
+    fn run(
+        &self,
+        inputs: &Inputs<'_>,
+        memo: Option<&Memo>,
+        last: &mut RunState,
+    ) -> Result<(), Stop> {
+        let view = self.cache.as_deref().map(RecordCache::view);
+        let mut eval = Evaluation {
+            resolver: &self.resolver,
+            config: &self.config,
+            default_explanation: self.default_explanation.as_ref(),
+            cache: view.as_ref(),
+            memo,
+            inputs,
+            sender: String::new(),
+            dns_lookups: 0,
+            void_lookups: 0,
+            validated: None,
+            name: None,
+            parsed: Vec::new(),
+            now: None,
+            trace: self
+                .config
+                .trace
+                .then(|| Trace::new(self.config.max_dns_lookups, self.config.max_void_lookups)),
+            depth: 0,
+        };
+        let step = eval.run(inputs.sender_domain);
+        last.dns_lookups = eval.dns_lookups;
+        last.void_lookups = eval.void_lookups;
+        last.trace = eval.trace;
+        let step = step.map(|(verdict, explanation)| {
+            let checked = match eval.name {
+                Some(name) => Arc::clone(name),
+                None => Arc::from(inputs.sender_domain),
+            };
+            let result = verdict.result;
+            let cause = verdict.into_cause(&checked);
+            last.outcome = Some((checked, result, explanation, cause));
+        });
+        let parsed = eval.parsed;
+        drop(view);
+        if let Some(cache) = self.cache.as_deref() {
+            for (domain, fetched) in parsed {
+                cache.insert(&domain, fetched, None, Instant::now());
             }
         }
+        step
     }
 }
 
@@ -311,8 +316,8 @@ struct RunState {
     dns_lookups: u32,
     void_lookups: u32,
     trace: Option<Trace>,
-    /// The result, explanation and cause, when the evaluation completed.
-    outcome: Option<(SpfResult, Option<String>, Cause)>,
+    /// The domain checked, the result, explanation and cause, when the evaluation completed.
+    outcome: Option<(Arc<str>, SpfResult, Option<String>, Cause)>,
 }
 
 /// Why a run stopped short of a verdict.
@@ -425,6 +430,8 @@ enum Why<'a> {
     NoMatch,
     /// There was no record.
     NoRecord,
+    /// The domain is not a valid domain for `check_host()`.
+    InvalidDomain(NameError),
 }
 
 impl<'a> Verdict<'a> {
@@ -455,7 +462,23 @@ impl<'a> Verdict<'a> {
             },
             Why::NoMatch => Cause::NoMatch { domain },
             Why::NoRecord => Cause::NoRecord { domain },
+            Why::InvalidDomain(error) => Cause::InvalidDomain { domain, error },
         }
+    }
+}
+
+/// What looking for a domain's record found.
+enum Found<'a> {
+    Record(RecordRef<'a>),
+    /// The domain has no SPF record.
+    None,
+    /// The domain `check_host()` was called with is not a valid domain (RFC 7208 §4.3).
+    InvalidDomain(NameError),
+}
+
+impl<'a> From<Option<RecordRef<'a>>> for Found<'a> {
+    fn from(record: Option<RecordRef<'a>>) -> Self {
+        record.map_or(Found::None, Found::Record)
     }
 }
 
@@ -485,9 +508,12 @@ impl std::ops::Deref for RecordRef<'_> {
     }
 }
 
-/// The answer to a lookup of `$name`: from the resolver's memory (`$now`, when given), else from the
-/// answers awaited earlier in this evaluation (`memo.$map`), else the run stops to await it
-/// (`Query::$query`). Gives a `LookupResult<Cow<[T]>>` borrowed from where the answer is kept.
+/// The answer to a lookup of `$name`: from the resolver's memory (`$now`, when given), else NXDOMAIN
+/// without a query when the name cannot be sent ([`fits_dns`]: macros can build such names, and RFC
+/// 7208 gives them no result of their own), else from the answers awaited earlier in this
+/// evaluation (`memo.$map`), else the run stops to await it (`Query::$query`). Gives a
+/// `LookupResult<Cow<[T]>>` borrowed from where the answer is kept. (Memory is asked first: it
+/// answers such a name NXDOMAIN too, see [answers held in memory](Resolver#answers-held-in-memory).)
 macro_rules! answer {
     ($self:ident, $map:ident, $query:ident, $name:expr) => {{
         let (memo, name): (Option<&Memo>, &str) = ($self.memo, $name);
@@ -500,22 +526,17 @@ macro_rules! answer {
         let (resolver, name) = ($self.resolver, $name);
         match resolver.$now(name) {
             Some(answer) => answer,
+            None if !fits_dns(name) => Err(LookupError::NxDomain),
             None => answer!($self, $map, $query, name),
         }
     }};
 }
 
-/// `$answer` (an [`answer!`] for `$n`, bound to `$name`), answered NXDOMAIN without a query when the
-/// name cannot be sent ([`fits_dns`]): macros can build such names, and RFC 7208 gives them no
-/// result of their own. Traced when tracing.
+/// `$answer` (an [`answer!`] for `$n`, bound to `$name`), traced when tracing.
 macro_rules! lookup {
     ($self:ident, $name:expr, $rtype:literal, |$n:ident| $answer:expr) => {{
         let $n: &str = $name;
-        let result = if fits_dns($n) {
-            $answer
-        } else {
-            Err(LookupError::NxDomain)
-        };
+        let result = $answer;
         if let Some(trace) = $self.trace.as_mut() {
             trace.push(
                 $self.depth + 1,
@@ -545,6 +566,9 @@ struct Evaluation<'a, R: ?Sized> {
     void_lookups: u32,
     /// The client's validated PTR names (RFC 7208 §5.5), once computed.
     validated: Option<Vec<String>>,
+    /// The domain checked as the record cache holds it, when the run found it there as given and
+    /// valid: then it was neither checked again nor needs copying for the output.
+    name: Option<&'a Arc<str>>,
     /// Records parsed in this run from answers the resolver held in memory, for the record cache
     /// (written after the run: the run holds the cache's read lock).
     parsed: Vec<(String, Fetched)>,
@@ -589,9 +613,15 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     fn evaluate_record(&mut self, domain: &str) -> Result<Verdict<'a>, Stop> {
-        let Some(record) = self.record(domain)? else {
-            self.note(|| TraceEvent::NoRecord);
-            return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
+        let record = match self.record(domain)? {
+            Found::Record(record) => record,
+            Found::None => {
+                self.note(|| TraceEvent::NoRecord);
+                return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
+            }
+            Found::InvalidDomain(error) => {
+                return Ok(Verdict::new(SpfResult::None, Why::InvalidDomain(error)))
+            }
         };
         let mut decided = None;
         for (term, directive) in record.terms().iter().enumerate() {
@@ -656,12 +686,32 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// syntax error, temperror for DNS failures. From the record cache, else from the resolver's
     /// memory (parsed, and cached after the run), else from this evaluation's answers, else the run
     /// stops to fetch it.
-    fn record(&mut self, domain: &str) -> Result<Option<RecordRef<'a>>, Stop> {
+    ///
+    ///
+    /// The domain `check_host()` was first called with (depth 1) must be a valid domain (RFC 7208
+    /// §4.3), checked before any lookup; one the cache holds as given was checked when cached.
+    fn record(&mut self, domain: &str) -> Result<Found<'a>, Stop> {
+        let top = self.depth == 1;
         if let Some(cache) = self.cache {
             let now = *self.now.get_or_insert_with(Instant::now);
-            if let Some(fetched) = cache.get(domain, now) {
-                self.note_record(fetched, true);
-                return Ok(fetched.record()?.map(RecordRef::Shared));
+            if let Some(hit) = cache.get(domain, now) {
+                if top {
+                    match hit.name {
+                        Some(name) => self.name = Some(name),
+                        None => {
+                            if let Err(error) = check_domain(domain) {
+                                return Ok(Found::InvalidDomain(error));
+                            }
+                        }
+                    }
+                }
+                self.note_record(hit.fetched, true);
+                return Ok(hit.fetched.record()?.map(RecordRef::Shared).into());
+            }
+        }
+        if top {
+            if let Err(error) = check_domain(domain) {
+                return Ok(Found::InvalidDomain(error));
             }
         }
         type Outcome<'a> = Result<Cow<'a, Fetched>, SpfError>;
@@ -705,9 +755,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         let fetched = fetched?;
         self.note_record(&fetched, false);
         Ok(match fetched {
-            Cow::Borrowed(fetched) => fetched.record()?.map(RecordRef::Shared),
-            Cow::Owned(Fetched::Record(record)) => Some(RecordRef::Own(record)),
-            Cow::Owned(Fetched::NoRecord) => None,
+            Cow::Borrowed(fetched) => fetched.record()?.map(RecordRef::Shared).into(),
+            Cow::Owned(Fetched::Record(record)) => Found::Record(RecordRef::Own(record)),
+            Cow::Owned(Fetched::NoRecord) => Found::None,
             Cow::Owned(Fetched::Invalid(e)) => return Err(e.into()),
         })
     }
@@ -951,9 +1001,15 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             .map(String::as_str)
     }
 
-    /// Builds `%{s}` and the validated names for `%{p}` if `spec` needs them and they are not built.
-    fn prepare(&mut self, spec: &MacroString) -> Result<(), Stop> {
-        if self.sender.is_empty() && spec.uses(MacroLetter::Sender) {
+    /// The macro values for expanding `spec` in `domain`. Builds `%{s}` and the validated names for
+    /// `%{p}` first if `spec` needs them and they are not built; reads the clock only for `%{t}`.
+    fn context<'c>(
+        &'c mut self,
+        spec: &MacroString,
+        domain: &'c str,
+    ) -> Result<MacroContext<'c>, Stop> {
+        let letters = spec.letters();
+        if self.sender.is_empty() && letters.has(MacroLetter::Sender) {
             let (local, domain) = (self.inputs.local_part, self.inputs.sender_domain);
             let mut sender = String::with_capacity(local.len() + 1 + domain.len());
             sender.push_str(local);
@@ -961,21 +1017,16 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             sender.push_str(domain);
             self.sender = sender;
         }
-        if self.validated.is_none() && spec.uses(MacroLetter::ValidatedName) {
+        if self.validated.is_none() && letters.has(MacroLetter::ValidatedName) {
             self.validated_names()?;
         }
-        Ok(())
-    }
-
-    /// The macro values for `domain`. `%{t}` is only read from the clock for `spec`s that use it.
-    fn context<'c>(&'c self, spec: &MacroString, domain: &'c str) -> MacroContext<'c> {
-        let timestamp = match spec.uses(MacroLetter::Timestamp) {
+        let timestamp = match letters.has(MacroLetter::Timestamp) {
             true => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
             false => 0,
         };
-        MacroContext {
+        Ok(MacroContext {
             sender: &self.sender,
             local_part: self.inputs.local_part,
             sender_domain: self.inputs.sender_domain,
@@ -985,7 +1036,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             validated_name: self.validated_name_for(domain),
             receiver: &self.config.receiver,
             timestamp,
-        }
+        })
     }
 
     /// The target of an `a`, `mx` or `ptr`: its domain-spec expanded, or the current domain.
@@ -993,26 +1044,25 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         &mut self,
         spec: Option<&'s DomainSpec>,
         domain: &'s str,
-    ) -> Result<Cow<'s, str>, Stop> {
+    ) -> Result<Target<'s>, Stop> {
         match spec {
             Some(spec) => self.target(spec, domain),
-            None => Ok(Cow::Borrowed(domain)),
+            None => Ok(Target::Spec(domain)),
         }
     }
 
     /// Expands a domain-spec into the name to query, truncated to 253 bytes (borrowed when the spec
     /// is a plain name). Names are not checked further: a name that cannot be queried is answered
     /// NXDOMAIN without a query (see `lookup!`).
-    fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Result<Cow<'s, str>, Stop> {
+    fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Result<Target<'s>, Stop> {
         if let Some(name) = spec.as_literal() {
             if name.len() <= MAX_NAME_LEN && !name.ends_with('.') {
-                return Ok(Cow::Borrowed(name));
+                return Ok(Target::Spec(name));
             }
         }
-        self.prepare(spec)?;
-        let mut name = String::new();
-        spec.expand_name(&self.context(spec, domain), &mut name);
-        Ok(Cow::Owned(name))
+        let mut name = Built::new();
+        spec.expand_name(&self.context(spec, domain)?, name.buffer());
+        Ok(Target::Built(name))
     }
 
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
@@ -1025,9 +1075,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         }
         Ok(match self.default_explanation {
             Some(ms) => {
-                self.prepare(ms)?;
-                let mut out = String::with_capacity(explanation_capacity(ms, &self.sender));
-                ms.expand(&self.context(ms, self.inputs.sender_domain), &mut out);
+                let ctx = self.context(ms, self.inputs.sender_domain)?;
+                let mut out = String::with_capacity(explanation_capacity(ms, ctx.sender));
+                ms.expand(&ctx, &mut out);
                 out
             }
             None => self.config.default_explanation.clone(),
@@ -1059,9 +1109,9 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         let Ok(ms) = parse_explanation(&text) else {
             return Ok(None);
         };
-        self.prepare(&ms)?;
-        let mut out = String::with_capacity(explanation_capacity(&ms, &self.sender));
-        ms.expand(&self.context(&ms, domain), &mut out);
+        let ctx = self.context(&ms, domain)?;
+        let mut out = String::with_capacity(explanation_capacity(&ms, ctx.sender));
+        ms.expand(&ctx, &mut out);
         Ok(Some(out))
     }
 }
@@ -1193,6 +1243,72 @@ mod tests {
         ));
         assert_eq!(again, out);
         assert_eq!(awaited.query_count(), 7);
+    }
+
+    #[test]
+    fn a_cached_domain_is_still_checked_as_the_domain_checked() {
+        // `localhost` gets into the record cache as an include target (built by a macro); as the
+        // domain checked it is still not a valid domain (single label): none, cached or not.
+        let zone: ZoneResolver = r#"
+            example.com TXT "v=spf1 include:%{l} -all"
+            localhost   TXT "v=spf1 +all"
+        "#
+        .parse()
+        .unwrap();
+        let cache = Arc::new(RecordCache::new(10));
+        let spf = Verifier::new(&zone).with_cache(cache.clone());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let out = rt.block_on(spf.check_mail_from(ip, "h.example", "localhost@example.com"));
+        assert_eq!(out.result, SpfResult::Pass);
+        assert_eq!(cache.len(), 2, "the include target is cached");
+        for _ in 0..2 {
+            let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@localhost"));
+            assert_eq!(out.result, SpfResult::None);
+            assert!(
+                matches!(&out.cause, Cause::InvalidDomain { domain, error: NameError::SingleLabel } if &**domain == "localhost"),
+                "{:?}",
+                out.cause
+            );
+        }
+        // A valid cached domain as written is the output's domain, shared with the cache.
+        let sender = "localhost@example.com";
+        let again = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
+        let third = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
+        assert!(Arc::ptr_eq(&again.domain, &third.domain));
+        assert_eq!(again, out);
+        let upper = rt.block_on(spf.check_mail_from(ip, "h.example", "localhost@EXAMPLE.com"));
+        assert_eq!(&*upper.domain, "EXAMPLE.com", "the domain as given");
+        assert_eq!(upper.result, SpfResult::Pass);
+    }
+
+    #[test]
+    fn names_that_cannot_be_queried_are_nxdomain_on_both_paths() {
+        // The zone holds a name with an empty label, which DNS could never serve: `a:` of it is a
+        // void lookup, from memory as when awaited, and is not counted as a query.
+        let zone: ZoneResolver = r#"
+            example.com        TXT "v=spf1 a:bad..example.com ~all"
+            bad..example.com   A   192.0.2.1
+        "#
+        .parse()
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let out =
+            rt.block_on(Verifier::new(&zone).check_mail_from(ip, "h.example", "a@example.com"));
+        assert_eq!(out.result, SpfResult::Softfail);
+        assert_eq!(out.void_lookups, 1);
+        assert_eq!(zone.query_count(), 1, "only the TXT record was queried");
+        let mut awaited = zone.clone();
+        awaited.set_awaited_only(true);
+        let again =
+            rt.block_on(Verifier::new(&awaited).check_mail_from(ip, "h.example", "a@example.com"));
+        assert_eq!(again, out);
+        assert_eq!(awaited.query_count(), 1);
     }
 
     #[test]

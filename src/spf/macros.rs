@@ -59,7 +59,8 @@ impl MacroString {
     }
 
     /// Expands this string as a name to query: truncated from the left, label by label, to at most
-    /// 253 bytes (RFC 7208 §7.3), without a trailing dot.
+    /// 253 bytes (RFC 7208 §7.3), without a trailing dot. The name is written into `out` (cleared
+    /// first): reusing one `out` for many names saves allocating.
     pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
         out.clear();
         let mut buf = Buf::<STACK_LEN>::new();

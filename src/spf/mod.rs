@@ -28,6 +28,7 @@ mod macros;
 mod parse;
 mod record;
 mod result;
+mod target;
 mod trace;
 
 pub use cache::RecordCache;

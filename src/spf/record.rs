@@ -309,7 +309,16 @@ impl MacroString {
 
     /// Whether the string has any macro of `letter`.
     pub fn uses(&self, letter: MacroLetter) -> bool {
-        self.macros.iter().any(|(_, m)| m.letter == letter)
+        self.letters().has(letter)
+    }
+
+    /// The letters of the string's macros.
+    pub(crate) fn letters(&self) -> Letters {
+        Letters(
+            self.macros
+                .iter()
+                .fold(0, |set, (_, m)| set | 1 << m.letter as u16),
+        )
     }
 
     /// Whether the string has any macro.
@@ -431,6 +440,17 @@ impl fmt::Display for Delimiters {
             }
         }
         Ok(())
+    }
+}
+
+/// A set of macro letters ([`MacroString::letters`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Letters(u16);
+
+impl Letters {
+    /// Whether `letter` is in the set.
+    pub(crate) fn has(self, letter: MacroLetter) -> bool {
+        self.0 & 1 << letter as u16 != 0
     }
 }
 
