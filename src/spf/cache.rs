@@ -6,7 +6,20 @@ use crate::hash::Keyed;
 use crate::name::{check_domain, get_normalized, normalize};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// The time on the cache's clock: coarse (a few milliseconds, where DNS TTLs are whole seconds) and
+/// cheap to read (`CLOCK_MONOTONIC_COARSE` on Linux), as every evaluation that uses the cache reads
+/// it.
+pub(crate) type Time = coarsetime::Instant;
+
+/// The time now on the cache's clock.
+pub(crate) fn now() -> Time {
+    coarsetime::Instant::now_without_cache_update()
+}
+
+/// The longest time anything is kept, whatever the settings: 68 years.
+const FOREVER: Duration = Duration::from_secs(1 << 31);
 
 /// What fetching a domain's SPF record gave, when that outcome is worth keeping: the record, no
 /// record, or a permanent error (several records, a syntax error). Temporary errors are never kept.
@@ -20,7 +33,7 @@ pub(crate) enum Fetched {
 #[derive(Debug)]
 struct Entry {
     fetched: Fetched,
-    expires: Instant,
+    expires: Time,
     /// Whether the name is a valid domain for `check_host()` ([`check_domain`]), checked once here
     /// rather than on every evaluation of it.
     valid: bool,
@@ -141,18 +154,12 @@ impl RecordCache {
     }
 
     /// Keeps `fetched` for `ttl` (capped; the default when `None`) from `now`.
-    pub(crate) fn insert(
-        &self,
-        domain: &str,
-        fetched: Fetched,
-        ttl: Option<Duration>,
-        now: Instant,
-    ) {
+    pub(crate) fn insert(&self, domain: &str, fetched: Fetched, ttl: Option<Duration>, now: Time) {
         let cap = match fetched {
             Fetched::NoRecord => self.max_negative_ttl.min(self.max_ttl),
             _ => self.max_ttl,
         };
-        let ttl = ttl.unwrap_or(self.default_ttl).min(cap);
+        let ttl = ttl.unwrap_or(self.default_ttl).min(cap).min(FOREVER);
         if ttl.is_zero() {
             return;
         }
@@ -173,7 +180,7 @@ impl RecordCache {
             name,
             Entry {
                 fetched,
-                expires: now + ttl,
+                expires: now + coarsetime::Duration::from(ttl),
                 valid,
             },
         );
@@ -188,7 +195,7 @@ pub(crate) struct View<'c> {
 impl View<'_> {
     /// The entry for `domain` if it is still valid at `now` (an expired entry is left for the next
     /// insert to replace or drop).
-    pub(crate) fn get(&self, domain: &str, now: Instant) -> Option<Hit<'_>> {
+    pub(crate) fn get(&self, domain: &str, now: Time) -> Option<Hit<'_>> {
         let (name, entry) = match self.entries.get_key_value(domain) {
             Some((name, entry)) => (entry.valid.then_some(name), entry),
             None => (None, get_normalized(domain, |d| self.entries.get(d))?),
@@ -210,7 +217,7 @@ mod tests {
 
     #[test]
     fn ttl_and_capacity() {
-        let now = Instant::now();
+        let now = now();
         let minute = Some(Duration::from_secs(60));
         let cache = RecordCache::new(8).max_negative_ttl(Duration::ZERO);
         cache.insert("Example.COM.", record(), minute, now);
@@ -256,13 +263,14 @@ mod tests {
 
     #[test]
     fn expiry() {
-        let now = Instant::now();
+        let now = now();
         let secs = Duration::from_secs;
+        let at = |s| now + coarsetime::Duration::from_secs(s);
         let cache = RecordCache::new(8).max_ttl(secs(30));
         cache.insert("a.example", record(), Some(secs(3600)), now);
-        assert!(cache.view().get("a.example", now + secs(29)).is_some());
+        assert!(cache.view().get("a.example", at(29)).is_some());
         assert!(
-            cache.view().get("a.example", now + secs(31)).is_none(),
+            cache.view().get("a.example", at(31)).is_none(),
             "capped at max_ttl"
         );
         assert_eq!(
@@ -272,16 +280,16 @@ mod tests {
         );
         let cache = RecordCache::new(8);
         cache.insert("n.example", Fetched::NoRecord, Some(secs(3600)), now);
-        assert!(cache.view().get("n.example", now + secs(899)).is_some());
+        assert!(cache.view().get("n.example", at(899)).is_some());
         assert!(
-            cache.view().get("n.example", now + secs(901)).is_none(),
+            cache.view().get("n.example", at(901)).is_none(),
             "negative TTL cap"
         );
         cache.insert("d.example", record(), None, now);
         assert!(
-            cache.view().get("d.example", now + secs(299)).is_some(),
+            cache.view().get("d.example", at(299)).is_some(),
             "default TTL 5 min"
         );
-        assert!(cache.view().get("d.example", now + secs(301)).is_none());
+        assert!(cache.view().get("d.example", at(301)).is_none());
     }
 }

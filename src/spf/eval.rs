@@ -1,6 +1,6 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
-use super::cache::{Fetched, RecordCache, View};
+use super::cache::{self, Fetched, RecordCache, View};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
 /// the default limit of 10 terms, nesting never gets near it).
@@ -293,7 +293,7 @@ impl<R: Resolver> Verifier<R> {
         drop(view);
         if let Some(cache) = self.cache.as_deref() {
             for (domain, fetched) in parsed {
-                cache.insert(&domain, fetched, None, Instant::now());
+                cache.insert(&domain, fetched, None, cache::now());
             }
         }
         step
@@ -388,7 +388,7 @@ impl Memo {
                     Err(e) => Err(dns_error(&domain, e)),
                 };
                 if let (Some(cache), Ok(fetched)) = (cache, &fetched) {
-                    cache.insert(&domain, fetched.clone(), answer.ttl, Instant::now());
+                    cache.insert(&domain, fetched.clone(), answer.ttl, cache::now());
                 }
                 self.records.insert(domain, (fetched, summary));
             }
@@ -573,7 +573,7 @@ struct Evaluation<'a, R: ?Sized> {
     /// (written after the run: the run holds the cache's read lock).
     parsed: Vec<(String, Fetched)>,
     /// When the run first needed the time (for cache expiry), read once.
-    now: Option<Instant>,
+    now: Option<cache::Time>,
     /// The trace, when [`Config::trace`] is on.
     trace: Option<Trace>,
     /// The nesting depth (for trace events and [`MAX_DEPTH`]).
@@ -693,7 +693,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     fn record(&mut self, domain: &str) -> Result<Found<'a>, Stop> {
         let top = self.depth == 1;
         if let Some(cache) = self.cache {
-            let now = *self.now.get_or_insert_with(Instant::now);
+            let now = *self.now.get_or_insert_with(cache::now);
             if let Some(hit) = cache.get(domain, now) {
                 if top {
                     match hit.name {
