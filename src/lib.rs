@@ -37,8 +37,8 @@
 //! - Outcomes carry their reason (the matched directive, the PTR names, the list entry, the
 //!   lookups made), so headers, traces and SMTP replies are derived from them.
 //! - SPF evaluation is synchronous code over the answers at hand; the async layer only awaits the
-//!   answers it lacks ([`spf::Verifier`] explains the runs), so answers from memory cost no
-//!   future, no boxed recursion and no copy.
+//!   answers it lacks ([`spf::Verifier`] explains the runs), so answers from memory cost no boxed
+//!   recursion, no copy and, from the record cache, no allocation.
 //! - Limits live in configuration types with the RFC defaults; no input, however hostile, gets
 //!   unbounded work, a hang or a panic.
 //!

@@ -52,6 +52,9 @@ pub(crate) struct Hit<'c> {
 ///
 /// - Entries live as long as the DNS TTL of the TXT answer ([`crate::dns::Resolver::lookup_txt_ttl`]),
 ///   capped at [`RecordCache::max_ttl`]; when the resolver reports no TTL, [`RecordCache::default_ttl`].
+///   Time is read from a coarse monotonic clock (`CLOCK_MONOTONIC_COARSE` on Linux: a few
+///   milliseconds of resolution, where TTLs are whole seconds), which costs a fraction of a precise
+///   clock read on every evaluation that uses the cache.
 /// - "No record" answers (NXDOMAIN, NODATA, no `v=spf1` TXT) are cached too, for their negative TTL
 ///   (RFC 2308) but never longer than [`RecordCache::max_negative_ttl`] (default 15 minutes).
 /// - Permanent errors (two records, a syntax error) are cached like records; temporary errors never.

@@ -51,18 +51,23 @@ const MAX_DEPTH: u16 = 64;
 /// # How an evaluation runs
 /// The evaluation itself is synchronous code over the answers it has (sans-I/O): records from the
 /// [`RecordCache`], answers the resolver holds in memory ([`Resolver::lookup_a_now`] and friends),
-/// and answers already awaited for this evaluation. When it needs an answer it does not have, the
-/// run stops with that query; [`Verifier::check_host`] awaits it, keeps it, and runs the evaluation
-/// again from the start, which costs little next to a DNS round trip (each run is bounded by the
-/// lookup limits, so an evaluation does at most about as many runs as it sends queries). An
-/// evaluation answered from memory runs once, with no future, no boxed recursion and no copy of an
-/// answer; the same name and type is never asked of the network twice in one evaluation.
+/// and answers already awaited for this evaluation. The first run is plain code, before anything
+/// is awaited. When a run needs an answer it does not have, it stops with that query;
+/// [`Verifier::check_host`] awaits it, keeps it, and runs the evaluation again from the start,
+/// which costs little next to a DNS round trip (each run is bounded by the lookup limits, so an
+/// evaluation does at most about as many runs as it sends queries). An evaluation answered from
+/// memory runs once, with no boxed recursion and no copy of an answer, and, with the record cache,
+/// without allocating: the domain checked is validated once, when it is cached, and the output
+/// shares the cache's name and record. The same name and type is never asked of the network twice
+/// in one evaluation.
 ///
 /// # Memory
-/// An evaluation in flight is one future of about 0.8 KB plus the strings of its output. Once it
+/// An evaluation in flight is one future of about 0.9 KB plus the strings of its output. Once it
 /// has awaited an answer it also keeps the answers awaited so far (bounded by the lookup limits:
 /// at most about 125 names with their records). Nested `include:` and `redirect=` use stack, not
-/// heap, and nest at most 32 deep. A cached record's cost is given at [`RecordCache`].
+/// heap, and nest at most 32 deep. Names built by macros are written into a buffer of 320 bytes
+/// that each thread keeps once it has expanded one. A cached record's cost is given at
+/// [`RecordCache`].
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
@@ -1273,6 +1278,15 @@ mod tests {
                 out.cause
             );
         }
+        // With tracing, the invalid domain's trace shows the check and the result.
+        let config = Config {
+            trace: true,
+            ..Config::default()
+        };
+        let traced = Verifier::with_config(&zone, config).with_cache(cache.clone());
+        let invalid = rt.block_on(traced.check_mail_from(ip, "h.example", "a@localhost"));
+        let trace = invalid.trace.expect("a trace").to_string();
+        assert!(trace.contains("localhost"), "{trace}");
         // A valid cached domain as written is the output's domain, shared with the cache.
         let sender = "localhost@example.com";
         let again = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
