@@ -46,7 +46,7 @@ impl Deref for Target<'_> {
     }
 }
 
-/// A name built into a buffer borrowed from this thread's spares, given back when dropped.
+/// A name built into the thread's spare buffer (or a new one), given back when dropped.
 pub(crate) struct Built(String);
 
 impl Built {
