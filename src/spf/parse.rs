@@ -154,9 +154,7 @@ fn is(b: u8, class: u8) -> bool {
 /// assert!(!is_spf1(b"v=spf10"));
 /// ```
 pub fn is_spf1(text: &[u8]) -> bool {
-    text.len() >= 6
-        && text[..6].eq_ignore_ascii_case(b"v=spf1")
-        && (text.len() == 6 || text[6] == b' ')
+    word_at(text, 0, b"v=spf1") && (text.len() == 6 || text[6] == b' ')
 }
 
 impl FromStr for Record {
@@ -962,66 +960,73 @@ fn macro_string(input: &str, allow_space: bool) -> Result<(MacroString, bool), P
 /// accept, which [`macro_string_nom`] then parses (and reports). What it accepts,
 /// `macro_string_nom` accepts as the same string.
 ///
-/// Two passes: the first checks the syntax and measures (the decoded length and the number of
-/// macros), so that the second fills a `String` and a `Vec` allocated at their final sizes: no
-/// growth, and no shrinking `realloc` when the text becomes a `Box<str>`. Literal runs are
-/// skipped eight bytes at a time ([`literal_end`]) in both.
+/// Two passes: the first checks the syntax, reads the macros (their offsets in the decoded text
+/// are known as it goes), notes where the (at most [`MAX_EXPANDS`]) `%` expands stand and measures
+/// the decoded text; the second copies the runs between the expands into a `String` allocated at
+/// its final size: no growth, and no shrinking `realloc` when it becomes a `Box<str>`. Literal
+/// runs are skipped eight bytes at a time ([`literal_end`]).
 fn macro_string_fast(input: &str, allow_space: bool) -> Option<(MacroString, bool)> {
     let b = input.as_bytes();
-    // The end of the literal run from `at` (spaces included when they are allowed).
-    let run_end = |mut at: usize| loop {
-        at = literal_end(b, at);
-        if !(allow_space && b.get(at) == Some(&b' ')) {
-            break at;
-        }
-        at += 1;
-    };
-    let (mut i, mut len, mut count, mut expand_end) = (0, 0, 0, usize::MAX);
+    // Where each expand starts and ends.
+    let mut expands = [(0u32, 0u32); MAX_EXPANDS];
+    let mut macros = Vec::new();
+    let (mut i, mut n, mut len) = (0, 0, 0);
     loop {
-        let e = run_end(i);
+        let e = literal_end(b, i);
         len += e - i;
         i = e;
-        if i == b.len() {
-            break;
+        match b.get(i) {
+            None => break,
+            Some(b' ') if allow_space => {
+                (len, i) = (len + 1, i + 1);
+                continue;
+            }
+            Some(b'%') if n < MAX_EXPANDS => {}
+            Some(_) => return None,
         }
-        if b[i] != b'%' {
-            return None;
-        }
+        let start = i;
         match *b.get(i + 1)? {
             b'%' | b'_' => (len, i) = (len + 1, i + 2),
             b'-' => (len, i) = (len + 3, i + 2),
-            b'{' => (count, i) = (count + 1, macro_body_fast(b, i + 2)?.1),
+            b'{' => {
+                let (m, end) = macro_body_fast(b, i + 2)?;
+                if macros.capacity() == 0 {
+                    macros = Vec::with_capacity(4);
+                }
+                macros.push((u32::try_from(len).unwrap_or(u32::MAX), m));
+                i = end;
+            }
             _ => return None,
         }
-        expand_end = i;
+        expands[n] = (u32::try_from(start).ok()?, u32::try_from(i).ok()?);
+        n += 1;
     }
     let mut text = String::with_capacity(len);
-    let mut macros = Vec::with_capacity(count);
-    let mut i = 0;
-    while i < b.len() {
-        let e = run_end(i);
-        text.push_str(&input[i..e]);
-        i = e;
-        if i == b.len() {
-            break;
+    // The end of the last expand: where the literal run to copy next starts.
+    let mut run = 0;
+    for &(at, end) in &expands[..n] {
+        let at = at as usize;
+        if at > run {
+            text.push_str(&input[run..at]);
         }
-        // The first pass saw an escape or a macro here.
-        match b.get(i + 1) {
-            Some(b'%') => text.push('%'),
-            Some(b'_') => text.push(' '),
-            Some(b'-') => text.push_str("%20"),
-            _ => {
-                let (m, end) = macro_body_fast(b, i + 2)?;
-                macros.push((u32::try_from(text.len()).unwrap_or(u32::MAX), m));
-                i = end;
-                continue;
-            }
+        match b[at + 1] {
+            b'%' => text.push('%'),
+            b'_' => text.push(' '),
+            b'-' => text.push_str("%20"),
+            _ => {}
         }
-        i += 2;
+        run = end as usize;
+    }
+    if run < b.len() {
+        text.push_str(&input[run..]);
     }
     // The string ends with a macro-expand when no literal text follows the last `%`.
-    Some((MacroString::from_raw(text, macros), expand_end == b.len()))
+    let ends_with_expand = n > 0 && run == b.len();
+    Some((MacroString::from_raw(text, macros), ends_with_expand))
 }
+
+/// How many `%` expands [`macro_string_fast`] takes in one string.
+const MAX_EXPANDS: usize = 16;
 
 /// The inside of `%{...}` from `at` (after the `{`): letter, keep digits (at most 9, not 0), `r`,
 /// delimiters, `}`. Returns the macro and the end (after the `}`).
@@ -1029,6 +1034,17 @@ fn macro_body_fast(b: &[u8], mut at: usize) -> Option<(Macro, usize)> {
     let c = char::from(*b.get(at)?);
     let letter = MacroLetter::from_char(c)?;
     at += 1;
+    if b.get(at) == Some(&b'}') {
+        // The common `%{d}`: no transformers.
+        let m = Macro {
+            letter,
+            url_escape: c.is_ascii_uppercase(),
+            keep: None,
+            reverse: false,
+            delimiters: Delimiters::default(),
+        };
+        return Some((m, at + 1));
+    }
     let start = at;
     let mut keep = 0u32;
     while let Some(d) = digit(b.get(at)) {
