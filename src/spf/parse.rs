@@ -118,6 +118,12 @@ const ALNUM: u8 = 1;
 const NAME: u8 = 2;
 /// `macro-literal` characters (RFC 7208 §7.1: `%x21-24 / %x26-7E`).
 const LITERAL: u8 = 4;
+/// Letters.
+const ALPHA: u8 = 8;
+/// `-`.
+const HYPHEN: u8 = 16;
+/// Top-level label characters (letters, digits, `-`).
+const TOP_ANY: u8 = 32;
 
 static CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -126,7 +132,13 @@ static CLASS: [u8; 256] = {
         let b = i as u8;
         let mut class = 0;
         if b.is_ascii_alphanumeric() {
-            class |= ALNUM | NAME;
+            class |= ALNUM | NAME | TOP_ANY;
+        }
+        if b.is_ascii_alphabetic() {
+            class |= ALPHA;
+        }
+        if b == b'-' {
+            class |= HYPHEN | TOP_ANY;
         }
         if matches!(b, b'-' | b'_' | b'.') {
             class |= NAME;
@@ -315,8 +327,20 @@ fn ends_term(b: &[u8], at: usize) -> bool {
     b.get(at).is_none_or(|&c| c == b' ')
 }
 
-/// Where the term that contains `at` ends: the next space or the end of the text.
+/// Where the term that contains `at` ends: the next space or the end of the text. Eight bytes at
+/// a time: the top bit of `!(((y & 0x7f) + 0x7f) | y | 0x7f)` is set exactly in the bytes where
+/// `y = x ^ 0x20` is zero (as in [`count_spaces`]).
 fn term_end(b: &[u8], mut at: usize) -> usize {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(word) = b.get(at..).and_then(|s| s.first_chunk::<8>()) {
+        let y = u64::from_le_bytes(*word) ^ (ONES * u64::from(b' '));
+        let space = !(((y & LOW) + LOW) | y | LOW);
+        if space != 0 {
+            return at + (space.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
     while at < b.len() && b[at] != b' ' {
         at += 1;
     }
@@ -442,8 +466,11 @@ fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize
 /// The arguments of `a` / `mx` from `at` (just after the name): `[:domain-spec][/v4][//v6]`.
 fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, usize)> {
     let b = text.as_bytes();
-    if !matches!(b.get(at), None | Some(b' ' | b':' | b'/')) {
-        return None;
+    match b.get(at) {
+        // The bare `a` / `mx`.
+        None | Some(b' ') => return Some((None, DualCidr::default(), at)),
+        Some(b':' | b'/') => {}
+        Some(_) => return None,
     }
     let (literal_end, end) = literal_run(b, at);
     let (rest, cidr) = split_dual_cidr(&text[at..end]).ok()?;
@@ -527,7 +554,42 @@ fn domain_fast(text: &str, at: usize) -> Option<(MacroString, usize)> {
 
 /// A `<domain-spec>` without macros (no `%`): its last label must be a top-level label.
 fn literal_domain(value: &str) -> Option<MacroString> {
-    ends_in_toplabel(value).then(|| MacroString::literal(value))
+    literal_ends_in_toplabel(value).then(|| MacroString::literal(value))
+}
+
+/// [`ends_in_toplabel`] for literal text in one backward pass over the last label: each byte's
+/// classes (letter, digit, hyphen) from one table lookup, gathered as "any" and "all".
+fn literal_ends_in_toplabel(value: &str) -> bool {
+    let b = value.as_bytes();
+    let t = b.strip_suffix(b".").unwrap_or(b);
+    let (mut any, mut all) = (0u8, TOP_ANY);
+    let mut k = t.len();
+    loop {
+        let Some(next) = k.checked_sub(1) else {
+            // No dot.
+            return false;
+        };
+        let c = t[next];
+        if c == b'.' {
+            break;
+        }
+        let class = CLASS[usize::from(c)];
+        any |= class;
+        all &= class;
+        k = next;
+    }
+    let label = &t[k..];
+    let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
+        return false;
+    };
+    if all & TOP_ANY == 0 {
+        return false;
+    }
+    if any & HYPHEN != 0 {
+        is(first, ALNUM) && is(last, ALNUM)
+    } else {
+        any & ALPHA != 0
+    }
 }
 
 /// Whether literal text ends in `.` toplabel [ `.` ] (RFC 7208 §7.1).
@@ -1763,6 +1825,59 @@ mod tests {
                             "{text:?} at {at}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time term end against a byte-at-a-time one.
+    #[test]
+    fn term_end_matches_bytewise() {
+        let bytewise = |b: &[u8], mut at: usize| {
+            while at < b.len() && b[at] != b' ' {
+                at += 1;
+            }
+            at
+        };
+        let mut text = Vec::new();
+        for len in 0..30 {
+            for space in 0..=len {
+                for other in [b'!', 0x00, 0x20 ^ 0x80, 0xa0, b'a', 0x21] {
+                    text.clear();
+                    text.extend((0..len).map(|k| if k % 5 == 3 { other } else { b'x' }));
+                    if space < len {
+                        text[space] = b' ';
+                    }
+                    for at in 0..=len {
+                        assert_eq!(term_end(&text, at), bytewise(&text, at), "{text:?} at {at}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one-pass top-level-label check against the general one, on every string of up to six
+    /// bytes from an alphabet of label bytes, dots and others, alone and after a longer name.
+    #[test]
+    fn literal_toplabel_matches_general() {
+        let alphabet = ["a", "Z", "0", "9", "-", ".", "_", "%"];
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let mut tail = String::new();
+                for _ in 0..len {
+                    tail.push_str(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                for text in [
+                    tail.clone(),
+                    format!("mail.example{tail}"),
+                    format!("x{tail}"),
+                ] {
+                    assert_eq!(
+                        literal_ends_in_toplabel(&text),
+                        ends_in_toplabel(&text),
+                        "{text:?}"
+                    );
                 }
             }
         }
