@@ -12,8 +12,8 @@
 //! ```
 
 use super::record::{
-    Delimiters, DualCidr, Macro, MacroLetter, MacroPart, MacroString, Mechanism, Modifier,
-    Qualifier, Record, Term,
+    Delimiters, DualCidr, Macro, MacroLetter, MacroString, Mechanism, Modifier, Qualifier, Record,
+    Term,
 };
 use super::Directive;
 use crate::name::is_toplabel;
@@ -118,6 +118,12 @@ const ALNUM: u8 = 1;
 const NAME: u8 = 2;
 /// `macro-literal` characters (RFC 7208 §7.1: `%x21-24 / %x26-7E`).
 const LITERAL: u8 = 4;
+/// Letters.
+const ALPHA: u8 = 8;
+/// `-`.
+const HYPHEN: u8 = 16;
+/// Top-level label characters (letters, digits, `-`).
+const TOP_ANY: u8 = 32;
 
 static CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -126,7 +132,13 @@ static CLASS: [u8; 256] = {
         let b = i as u8;
         let mut class = 0;
         if b.is_ascii_alphanumeric() {
-            class |= ALNUM | NAME;
+            class |= ALNUM | NAME | TOP_ANY;
+        }
+        if b.is_ascii_alphabetic() {
+            class |= ALPHA;
+        }
+        if b == b'-' {
+            class |= HYPHEN | TOP_ANY;
         }
         if matches!(b, b'-' | b'_' | b'.') {
             class |= NAME;
@@ -154,9 +166,7 @@ fn is(b: u8, class: u8) -> bool {
 /// assert!(!is_spf1(b"v=spf10"));
 /// ```
 pub fn is_spf1(text: &[u8]) -> bool {
-    text.len() >= 6
-        && text[..6].eq_ignore_ascii_case(b"v=spf1")
-        && (text.len() == 6 || text[6] == b' ')
+    word_at(text, 0, b"v=spf1") && (text.len() == 6 || text[6] == b' ')
 }
 
 impl FromStr for Record {
@@ -188,6 +198,57 @@ impl FromStr for Record {
             }
             if i == bytes.len() {
                 break;
+            }
+            // The most common terms (`ip4:`, `ip6:` and `include:` without a qualifier, `all` with
+            // one) are read right here, and their term is built where it is pushed: this saves
+            // `fast_term`'s frame and a move of the term for most terms. Anything else, or
+            // anything these readers do not accept, goes on to `fast_term` (which reads these
+            // terms the same way).
+            if word_at(bytes, i, b"ip4:") {
+                if let Some((addr, prefix, end)) = ip4_term(bytes, i + 4) {
+                    terms.push(Term::Directive(Directive {
+                        qualifier: Qualifier::Pass,
+                        mechanism: Mechanism::Ip4 { addr, prefix },
+                    }));
+                    i = end;
+                    continue;
+                }
+            } else if word_at(bytes, i, b"ip6:") {
+                if let Some((addr, end)) = ipv6_at(bytes, i + 4) {
+                    if let Some((prefix, end)) = cidr_fast(bytes, end, 128) {
+                        terms.push(Term::Directive(Directive {
+                            qualifier: Qualifier::Pass,
+                            mechanism: Mechanism::Ip6 { addr, prefix },
+                        }));
+                        i = end;
+                        continue;
+                    }
+                }
+            } else if word_at(bytes, i, b"include:") {
+                if let Some((domain, end)) = domain_fast(text, i + 8) {
+                    terms.push(Term::Directive(Directive {
+                        qualifier: Qualifier::Pass,
+                        mechanism: Mechanism::Include(domain),
+                    }));
+                    i = end;
+                    continue;
+                }
+            } else if word_at(bytes, i + 1, b"all") && ends_term(bytes, i + 4) {
+                let qualifier = match bytes[i] {
+                    b'-' => Some(Qualifier::Fail),
+                    b'~' => Some(Qualifier::SoftFail),
+                    b'?' => Some(Qualifier::Neutral),
+                    b'+' => Some(Qualifier::Pass),
+                    _ => None,
+                };
+                if let Some(qualifier) = qualifier {
+                    terms.push(Term::Directive(Directive {
+                        qualifier,
+                        mechanism: Mechanism::All,
+                    }));
+                    i += 4;
+                    continue;
+                }
             }
             // The single-pass scanner handles the common terms; anything it does not accept
             // (including every error) goes through the general parser, which says what is wrong.
@@ -266,8 +327,20 @@ fn ends_term(b: &[u8], at: usize) -> bool {
     b.get(at).is_none_or(|&c| c == b' ')
 }
 
-/// Where the term that contains `at` ends: the next space or the end of the text.
+/// Where the term that contains `at` ends: the next space or the end of the text. Eight bytes at
+/// a time: the top bit of `!(((y & 0x7f) + 0x7f) | y | 0x7f)` is set exactly in the bytes where
+/// `y = x ^ 0x20` is zero (as in [`count_spaces`]).
 fn term_end(b: &[u8], mut at: usize) -> usize {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    while let Some(word) = b.get(at..).and_then(|s| s.first_chunk::<8>()) {
+        let y = u64::from_le_bytes(*word) ^ (ONES * u64::from(b' '));
+        let space = !(((y & LOW) + LOW) | y | LOW);
+        if space != 0 {
+            return at + (space.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
     while at < b.len() && b[at] != b' ' {
         at += 1;
     }
@@ -323,8 +396,7 @@ fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize
         b'i' => match *b.get(i + 1)? | 0x20 {
             b'p' if b.get(i + 3) == Some(&b':') => match b[i + 2] {
                 b'4' => {
-                    let (addr, end) = ip4_fast(b, i + 4)?;
-                    let (prefix, end) = cidr_fast(b, end, 32)?;
+                    let (addr, prefix, end) = ip4_term(b, i + 4)?;
                     directive!(Mechanism::Ip4 { addr, prefix }, end)
                 }
                 b'6' => {
@@ -394,8 +466,11 @@ fn fast_term(text: &str, at: usize, modifiers: &mut bool) -> Option<(Term, usize
 /// The arguments of `a` / `mx` from `at` (just after the name): `[:domain-spec][/v4][//v6]`.
 fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, usize)> {
     let b = text.as_bytes();
-    if !matches!(b.get(at), None | Some(b' ' | b':' | b'/')) {
-        return None;
+    match b.get(at) {
+        // The bare `a` / `mx`.
+        None | Some(b' ') => return Some((None, DualCidr::default(), at)),
+        Some(b':' | b'/') => {}
+        Some(_) => return None,
     }
     let (literal_end, end) = literal_run(b, at);
     let (rest, cidr) = split_dual_cidr(&text[at..end]).ok()?;
@@ -411,14 +486,57 @@ fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, us
 /// The `macro-literal` run from `at` and the end of the term (the same unless a `%` stops the
 /// run: every other printable byte but the space is a literal).
 fn literal_run(b: &[u8], at: usize) -> (usize, usize) {
-    let mut e = at;
-    while e < b.len() && is(b[e], LITERAL) {
-        e += 1;
-    }
+    let e = literal_end(b, at);
     if ends_term(b, e) {
         (e, e)
     } else {
         (e, term_end(b, e))
+    }
+}
+
+/// Where the `macro-literal` run from `at` ends: at the first byte that is not `%x21-24 / %x26-7E`
+/// (a space, a `%`, a control or non-ASCII byte), or at the end of `b`.
+///
+/// Eight bytes at a time (SWAR): per byte, with `lo` its low seven bits, the top bit of
+/// `x | (lo + 0x01) | !(lo + 0x5f) | !((lo ^ 0x25) + 0x7f)` is set exactly when the byte is
+/// `>= 0x80`, `0x7f`, `< 0x21` or `0x25`; no sum carries into the next byte. The last (partial)
+/// word is read as the last eight bytes of `b`, its bytes before `at` shifted out.
+fn literal_end(b: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW: u64 = ONES * 0x7f;
+    let bad = |x: u64| {
+        let lo = x & LOW;
+        (x | (lo + ONES) | !(lo + ONES * 0x5f) | !((lo ^ (ONES * 0x25)) + LOW)) & (ONES * 0x80)
+    };
+    while let Some(word) = b.get(at..at + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let found = bad(u64::from_le_bytes(w));
+        if found != 0 {
+            return at + (found.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    if at >= b.len() {
+        return b.len();
+    }
+    match b.last_chunk::<8>() {
+        Some(last) => {
+            // `b[b.len() - 8..]` holds the rest from `at` in its top `b.len() - at` bytes.
+            let skip = 8 - (b.len() - at);
+            let found = bad(u64::from_le_bytes(*last)) >> (8 * skip);
+            if found != 0 {
+                at + (found.trailing_zeros() / 8) as usize
+            } else {
+                b.len()
+            }
+        }
+        None => {
+            while at < b.len() && is(b[at], LITERAL) {
+                at += 1;
+            }
+            at
+        }
     }
 }
 
@@ -436,7 +554,42 @@ fn domain_fast(text: &str, at: usize) -> Option<(MacroString, usize)> {
 
 /// A `<domain-spec>` without macros (no `%`): its last label must be a top-level label.
 fn literal_domain(value: &str) -> Option<MacroString> {
-    ends_in_toplabel(value).then(|| MacroString::literal(value))
+    literal_ends_in_toplabel(value).then(|| MacroString::literal(value))
+}
+
+/// [`ends_in_toplabel`] for literal text in one backward pass over the last label: each byte's
+/// classes (letter, digit, hyphen) from one table lookup, gathered as "any" and "all".
+fn literal_ends_in_toplabel(value: &str) -> bool {
+    let b = value.as_bytes();
+    let t = b.strip_suffix(b".").unwrap_or(b);
+    let (mut any, mut all) = (0u8, TOP_ANY);
+    let mut k = t.len();
+    loop {
+        let Some(next) = k.checked_sub(1) else {
+            // No dot.
+            return false;
+        };
+        let c = t[next];
+        if c == b'.' {
+            break;
+        }
+        let class = CLASS[usize::from(c)];
+        any |= class;
+        all &= class;
+        k = next;
+    }
+    let label = &t[k..];
+    let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
+        return false;
+    };
+    if all & TOP_ANY == 0 {
+        return false;
+    }
+    if any & HYPHEN != 0 {
+        is(first, ALNUM) && is(last, ALNUM)
+    } else {
+        any & ALPHA != 0
+    }
 }
 
 /// Whether literal text ends in `.` toplabel [ `.` ] (RFC 7208 §7.1).
@@ -453,32 +606,100 @@ fn digit(b: Option<&u8>) -> Option<u32> {
     (d <= 9).then_some(u32::from(d))
 }
 
+/// The bytes [`ip4_window`] reads: the longest address (15 bytes), `/32` and the byte after.
+const IP4_WINDOW: usize = 20;
+
+/// The [`IP4_WINDOW`] bytes that start `s`: the text itself when it is long enough, else a
+/// zero-padded copy in `padded` (a zero byte stops an address as the end of the text would;
+/// callers still compare positions with `s.len()` to tell padding from a zero byte in the text).
+#[inline(always)]
+fn ip4_window_of<'a>(s: &'a [u8], padded: &'a mut [u8; IP4_WINDOW]) -> &'a [u8; IP4_WINDOW] {
+    match s.first_chunk::<IP4_WINDOW>() {
+        Some(window) => window,
+        None => {
+            padded[..s.len()].copy_from_slice(s);
+            padded
+        }
+    }
+}
+
 /// A dotted-quad IPv4 address from `at` in one pass (the rules of [`ipv4`]); returns it and where
-/// it ends.
-fn ip4_fast(b: &[u8], mut at: usize) -> Option<(Ipv4Addr, usize)> {
+/// it ends (at the first byte that cannot continue it).
+fn ip4_fast(b: &[u8], at: usize) -> Option<(Ipv4Addr, usize)> {
+    let s = b.get(at..)?;
+    let mut padded = [0u8; IP4_WINDOW];
+    let (addr, len) = ip4_window(ip4_window_of(s, &mut padded))?;
+    Some((addr, at + len))
+}
+
+/// The argument of `ip4:` from `at` to the end of the term: the address and an optional `/len`
+/// (the rules of [`ipv4`] and [`cidr_length`]), read from one window; returns them and the end.
+#[inline(always)]
+fn ip4_term(b: &[u8], at: usize) -> Option<(Ipv4Addr, Option<u8>, usize)> {
+    let s = b.get(at..)?;
+    let n = s.len();
+    let mut padded = [0u8; IP4_WINDOW];
+    let w = ip4_window_of(s, &mut padded);
+    let (addr, p) = ip4_window(w)?;
+    // `p` is at most 15: the compiler sees every index below stay under 20.
+    let p = p & 15;
+    let ends = |q: usize| q == n || w[q] == b' ';
+    if ends(p) {
+        return Some((addr, None, at + p));
+    }
+    if w[p] != b'/' {
+        return None;
+    }
+    let d0 = u32::from(w[p + 1].wrapping_sub(b'0'));
+    let d1 = u32::from(w[p + 2].wrapping_sub(b'0'));
+    // Three digits are always more than 32: the byte after two is then no end.
+    let (value, len) = match (d0, d1) {
+        (10.., _) => return None,
+        (0, _) | (_, 10..) => (d0, 2),
+        _ => (d0 * 10 + d1, 3),
+    };
+    if value > 32 || !ends(p + len) {
+        return None;
+    }
+    Some((addr, Some(value as u8), at + p + len))
+}
+
+/// The dotted-quad address at the start of `w` and its length. Each octet is one of three shapes
+/// (`d`, `dd`, `ddd`; a leading `0` stands alone), told apart by two comparisons; the position never
+/// passes 15, so `p & 15` only tells the compiler so (no bounds checks).
+#[inline(always)]
+fn ip4_window(w: &[u8; IP4_WINDOW]) -> Option<(Ipv4Addr, usize)> {
+    let d = |p: usize| u32::from(w[p & 15].wrapping_sub(b'0'));
     let mut octets = [0u8; 4];
+    let mut p = 0;
     for (k, octet) in octets.iter_mut().enumerate() {
         if k > 0 {
-            if b.get(at) != Some(&b'.') {
+            if w[p & 15] != b'.' {
                 return None;
             }
-            at += 1;
+            p += 1;
         }
-        let mut value = digit(b.get(at))?;
-        at += 1;
-        if value != 0 {
-            if let Some(d) = digit(b.get(at)) {
-                value = value * 10 + d;
-                at += 1;
-                if let Some(d) = digit(b.get(at)) {
-                    value = value * 10 + d;
-                    at += 1;
-                }
+        let d0 = d(p);
+        if d0 > 9 {
+            return None;
+        }
+        let d1 = d(p + 1);
+        let value = if d0 == 0 || d1 > 9 {
+            p += 1;
+            d0
+        } else {
+            let d2 = d(p + 2);
+            if d2 > 9 {
+                p += 2;
+                d0 * 10 + d1
+            } else {
+                p += 3;
+                d0 * 100 + d1 * 10 + d2
             }
-        }
+        };
         *octet = u8::try_from(value).ok()?;
     }
-    Some((Ipv4Addr::from(octets), at))
+    Some((Ipv4Addr::from(octets), p))
 }
 
 /// An optional `/len` at `at` that ends the term (the rules of [`cidr_length`]); returns it and
@@ -674,6 +895,10 @@ fn ipv6_at(b: &[u8], at: usize) -> Option<(Ipv6Addr, usize)> {
     if head_ipv4 || b.get(at..at + 2) != Some(b"::") {
         return None;
     }
+    // The common `...::/len`: nothing after the `::` (the tail's zero groups are already there).
+    if b.get(at + 2).is_none_or(|&c| HEX[usize::from(c)] == 0xff) {
+        return Some((Ipv6Addr::from(head), at + 2));
+    }
     let mut tail = [0u16; 7];
     let (tail_size, at, _) = ipv6_groups(b, at + 2, &mut tail[..7 - head_size])?;
     head[8 - tail_size..].copy_from_slice(&tail[..tail_size]);
@@ -696,20 +921,13 @@ fn ipv6_groups(b: &[u8], mut at: usize, groups: &mut [u16]) -> Option<(usize, us
             p += 1;
         }
         let start = p;
-        let mut value = 0u32;
-        while p < b.len() {
-            let d = HEX[usize::from(b[p])];
-            if d == 0xff {
-                break;
-            }
-            value = (value << 4) | u32::from(d);
-            p += 1;
-        }
-        match p - start {
+        let (digits, value) = hex_group(b, start);
+        match digits {
             0 => return Some((i, at, false)),
             1..=4 => {}
             _ => return None,
         }
+        p += digits;
         if b.get(p) == Some(&b'.') {
             // Only an IPv4 address, which must then end the text, can follow digits with `.`.
             if i + 1 >= limit {
@@ -725,6 +943,38 @@ fn ipv6_groups(b: &[u8], mut at: usize, groups: &mut [u16]) -> Option<(usize, us
         at = p;
     }
     Some((limit, at, false))
+}
+
+/// The hex digits that start `b[at..]`: how many (counted up to 5: more than 4 never make a group)
+/// and their value. When five bytes are left, they are read as one array, unrolled: one table
+/// lookup per digit, no bounds checks and no loop.
+#[inline(always)]
+fn hex_group(b: &[u8], at: usize) -> (usize, u32) {
+    let Some(w) = b.get(at..).and_then(|s| s.first_chunk::<5>()) else {
+        let (mut p, mut value) = (at, 0u32);
+        while p < b.len() && p - at < 5 {
+            let d = HEX[usize::from(b[p])];
+            if d == 0xff {
+                break;
+            }
+            value = (value << 4) | u32::from(d);
+            p += 1;
+        }
+        return (p - at, value);
+    };
+    let h = |k: usize| u32::from(HEX[usize::from(w[k])]);
+    let mut value = h(0);
+    if value == 0xff {
+        return (0, 0);
+    }
+    for k in 1..5 {
+        let d = h(k);
+        if d == 0xff {
+            return (k, value);
+        }
+        value = (value << 4) | d;
+    }
+    (5, value)
 }
 
 /// A CIDR length: `0` or a number without leading zeros, at most `max` (RFC 7208 §5.6).
@@ -789,9 +1039,14 @@ fn trailing_number(text: &str) -> Option<(&str, &str)> {
 pub(crate) fn domain_spec(text: &str) -> Result<MacroString, ParseErrorKind> {
     let (ms, ends_with_expand) = macro_string(text, false)?;
     if ms.has_macros() {
-        let explanation_only = ms
-            .parts()
-            .any(|p| matches!(p, MacroPart::Macro(m) if m.letter.explanation_only()));
+        let letters = ms.letters();
+        let explanation_only = [
+            MacroLetter::ClientIp,
+            MacroLetter::Receiver,
+            MacroLetter::Timestamp,
+        ]
+        .into_iter()
+        .any(|l| letters.has(l));
         if explanation_only {
             return Err(ParseErrorKind::ExplanationOnlyMacro);
         }
@@ -829,8 +1084,12 @@ enum Piece<'a> {
 /// Parses a macro string; returns it and whether it ends with a macro-expand (`%{..}`, `%%`, `%_`,
 /// `%-`).
 fn macro_string(input: &str, allow_space: bool) -> Result<(MacroString, bool), ParseErrorKind> {
-    let literal_byte = |b: u8| is(b, LITERAL) || (allow_space && b == b' ');
-    if input.bytes().all(literal_byte) {
+    let plain = if allow_space {
+        input.bytes().all(|b| is(b, LITERAL) || b == b' ')
+    } else {
+        literal_end(input.as_bytes(), 0) == input.len()
+    };
+    if plain {
         // The common case: no macros at all.
         return Ok((MacroString::literal(input), false));
     }
@@ -843,42 +1102,74 @@ fn macro_string(input: &str, allow_space: bool) -> Result<(MacroString, bool), P
 /// The hand-written scanner for well-formed macro strings: `None` for anything it does not
 /// accept, which [`macro_string_nom`] then parses (and reports). What it accepts,
 /// `macro_string_nom` accepts as the same string.
+///
+/// Two passes: the first checks the syntax, reads the macros (their offsets in the decoded text
+/// are known as it goes), notes where the (at most [`MAX_EXPANDS`]) `%` expands stand and measures
+/// the decoded text; the second copies the runs between the expands into a `String` allocated at
+/// its final size: no growth, and no shrinking `realloc` when it becomes a `Box<str>`. Literal
+/// runs are skipped eight bytes at a time ([`literal_end`]).
 fn macro_string_fast(input: &str, allow_space: bool) -> Option<(MacroString, bool)> {
     let b = input.as_bytes();
-    let mut text = String::with_capacity(b.len());
+    // Where each expand starts and ends.
+    let mut expands = [(0u32, 0u32); MAX_EXPANDS];
     let mut macros = Vec::new();
-    let (mut i, mut run) = (0, 0);
-    while i < b.len() {
-        let c = b[i];
-        if c != b'%' {
-            if !(is(c, LITERAL) || (allow_space && c == b' ')) {
-                return None;
+    let (mut i, mut n, mut len) = (0, 0, 0);
+    loop {
+        let e = literal_end(b, i);
+        len += e - i;
+        i = e;
+        match b.get(i) {
+            None => break,
+            Some(b' ') if allow_space => {
+                (len, i) = (len + 1, i + 1);
+                continue;
             }
-            i += 1;
-            continue;
+            Some(b'%') if n < MAX_EXPANDS => {}
+            Some(_) => return None,
         }
-        text.push_str(&input[run..i]);
+        let start = i;
         match *b.get(i + 1)? {
-            b'%' => text.push('%'),
-            b'_' => text.push(' '),
-            b'-' => text.push_str("%20"),
+            b'%' | b'_' => (len, i) = (len + 1, i + 2),
+            b'-' => (len, i) = (len + 3, i + 2),
             b'{' => {
                 let (m, end) = macro_body_fast(b, i + 2)?;
-                macros.push((u32::try_from(text.len()).unwrap_or(u32::MAX), m));
+                if macros.capacity() == 0 {
+                    macros = Vec::with_capacity(4);
+                }
+                macros.push((u32::try_from(len).unwrap_or(u32::MAX), m));
                 i = end;
-                run = i;
-                continue;
             }
             _ => return None,
         }
-        i += 2;
-        run = i;
+        expands[n] = (u32::try_from(start).ok()?, u32::try_from(i).ok()?);
+        n += 1;
     }
-    text.push_str(&input[run..]);
+    let mut text = String::with_capacity(len);
+    // The end of the last expand: where the literal run to copy next starts.
+    let mut run = 0;
+    for &(at, end) in &expands[..n] {
+        let at = at as usize;
+        if at > run {
+            text.push_str(&input[run..at]);
+        }
+        match b[at + 1] {
+            b'%' => text.push('%'),
+            b'_' => text.push(' '),
+            b'-' => text.push_str("%20"),
+            _ => {}
+        }
+        run = end as usize;
+    }
+    if run < b.len() {
+        text.push_str(&input[run..]);
+    }
     // The string ends with a macro-expand when no literal text follows the last `%`.
-    let ends_with_expand = run == b.len() && run > 0;
+    let ends_with_expand = n > 0 && run == b.len();
     Some((MacroString::from_raw(text, macros), ends_with_expand))
 }
+
+/// How many `%` expands [`macro_string_fast`] takes in one string.
+const MAX_EXPANDS: usize = 16;
 
 /// The inside of `%{...}` from `at` (after the `{`): letter, keep digits (at most 9, not 0), `r`,
 /// delimiters, `}`. Returns the macro and the end (after the `}`).
@@ -886,6 +1177,17 @@ fn macro_body_fast(b: &[u8], mut at: usize) -> Option<(Macro, usize)> {
     let c = char::from(*b.get(at)?);
     let letter = MacroLetter::from_char(c)?;
     at += 1;
+    if b.get(at) == Some(&b'}') {
+        // The common `%{d}`: no transformers.
+        let m = Macro {
+            letter,
+            url_escape: c.is_ascii_uppercase(),
+            keep: None,
+            reverse: false,
+            delimiters: Delimiters::default(),
+        };
+        return Some((m, at + 1));
+    }
     let start = at;
     let mut keep = 0u32;
     while let Some(d) = digit(b.get(at)) {
@@ -998,6 +1300,7 @@ fn macro_body(i: &str) -> IResult<&str, Macro> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::spf::record::MacroPart;
     use std::net::Ipv4Addr;
 
     fn parse(s: &str) -> Result<Record, ParseErrorKind> {
@@ -1232,12 +1535,20 @@ mod tests {
 
     /// The hand-written IPv6 parser against `std`'s: the same strings accepted, the same value.
     mod ipv6_matches_std {
-        use super::super::ipv6;
+        use super::super::{hex_group, ipv6, ipv6_at, HEX};
         use proptest::prelude::*;
         use std::net::Ipv6Addr;
 
         fn check(s: &str) -> Result<(), TestCaseError> {
-            prop_assert_eq!(ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok(), "{:?}", s);
+            let std = s.parse::<Ipv6Addr>().ok();
+            prop_assert_eq!(ipv6(s.as_bytes()), std, "{:?}", s);
+            // Followed by the rest of a term and record, as in `ip6:` (the readers then see
+            // whole words where they would see the end of the text).
+            let term = format!("{s}/64 -all include:_spf.example.com");
+            let at_end = ipv6_at(term.as_bytes(), 0)
+                .filter(|&(_, end)| end == s.len())
+                .map(|(addr, _)| addr);
+            prop_assert_eq!(at_end, std, "{:?}", term);
             Ok(())
         }
 
@@ -1305,6 +1616,38 @@ mod tests {
             }
         }
 
+        /// The unrolled hex-group reader against a byte-at-a-time one, on every string of up to
+        /// seven bytes from a small alphabet, at every start.
+        #[test]
+        fn hex_group_matches_bytewise() {
+            let bytewise = |b: &[u8], at: usize| {
+                let (mut p, mut value) = (at, 0u32);
+                while p < b.len() && p - at < 5 && HEX[usize::from(b[p])] != 0xff {
+                    value = (value << 4) | u32::from(HEX[usize::from(b[p])]);
+                    p += 1;
+                }
+                (p - at, value)
+            };
+            let alphabet = b"0aF9:g.";
+            let mut text = Vec::new();
+            for len in 0..=7u32 {
+                for mut n in 0..alphabet.len().pow(len) {
+                    text.clear();
+                    for _ in 0..len {
+                        text.push(alphabet[n % alphabet.len()]);
+                        n /= alphabet.len();
+                    }
+                    for at in 0..=text.len() {
+                        assert_eq!(
+                            hex_group(&text, at),
+                            bytewise(&text, at),
+                            "{text:?} at {at}"
+                        );
+                    }
+                }
+            }
+        }
+
         #[test]
         fn edge_cases() {
             for s in [
@@ -1352,14 +1695,197 @@ mod tests {
                 "1::1.2.3.4",
                 "1:2:3:4:5:6:7::1",
             ] {
-                assert_eq!(ipv6(s.as_bytes()), s.parse::<Ipv6Addr>().ok(), "{s:?}");
+                check(s).unwrap();
+            }
+        }
+    }
+
+    /// The windowed IPv4 readers against the byte-at-a-time reader they replace, and against
+    /// `std` for whole addresses.
+    mod ip4_matches_reference {
+        use super::super::{cidr_length, ip4_fast, ip4_term, ipv4};
+        use proptest::prelude::*;
+        use std::net::Ipv4Addr;
+
+        /// The former `ip4_fast`: one byte at a time, each read bounds-checked.
+        fn reference(b: &[u8], mut at: usize) -> Option<(Ipv4Addr, usize)> {
+            let digit = |b: Option<&u8>| {
+                let d = b?.wrapping_sub(b'0');
+                (d <= 9).then_some(u32::from(d))
+            };
+            let mut octets = [0u8; 4];
+            for (k, octet) in octets.iter_mut().enumerate() {
+                if k > 0 {
+                    if b.get(at) != Some(&b'.') {
+                        return None;
+                    }
+                    at += 1;
+                }
+                let mut value = digit(b.get(at))?;
+                at += 1;
+                if value != 0 {
+                    if let Some(d) = digit(b.get(at)) {
+                        value = value * 10 + d;
+                        at += 1;
+                        if let Some(d) = digit(b.get(at)) {
+                            value = value * 10 + d;
+                            at += 1;
+                        }
+                    }
+                }
+                *octet = u8::try_from(value).ok()?;
+            }
+            Some((Ipv4Addr::from(octets), at))
+        }
+
+        /// What `ip4_term` must return: the address, then an optional `/len` that ends the term.
+        fn term_reference(b: &[u8], at: usize) -> Option<(Ipv4Addr, Option<u8>, usize)> {
+            let (addr, end) = reference(b, at)?;
+            let term_end = b[end..]
+                .iter()
+                .position(|&c| c == b' ')
+                .map_or(b.len(), |p| end + p);
+            match b.get(end) {
+                None | Some(b' ') => Some((addr, None, end)),
+                Some(b'/') => {
+                    let len = cidr_length(&b[end + 1..term_end], 32).ok()?;
+                    Some((addr, Some(len), term_end))
+                }
+                _ => None,
+            }
+        }
+
+        fn check(text: &str) -> Result<(), TestCaseError> {
+            let b = text.as_bytes();
+            for at in 0..=b.len() {
+                prop_assert_eq!(ip4_fast(b, at), reference(b, at), "{:?} at {}", text, at);
+                prop_assert_eq!(
+                    ip4_term(b, at),
+                    term_reference(b, at),
+                    "{:?} at {}",
+                    text,
+                    at
+                );
+            }
+            prop_assert_eq!(ipv4(b), text.parse::<Ipv4Addr>().ok(), "{:?}", text);
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(20000))]
+
+            #[test]
+            fn address_like_text(s in "[0-9./ ]{0,24}") {
+                check(&s)?;
+            }
+
+            #[test]
+            fn addresses_and_lengths(
+                a in any::<[u8; 4]>(),
+                len in 0u8..40,
+                pad in prop::sample::select(vec!["", "0", "00", "1"]),
+                tail in "(/[0-9]{0,4})?[ x\\x00/.0-9]{0,3}",
+                head in "[0-9]{0,2}",
+            ) {
+                let text = format!("{}", Ipv4Addr::from(a));
+                check(&format!("{head}{text}/{len}{tail}"))?;
+                check(&format!("{text}{tail}"))?;
+                check(&text.replacen('.', &format!(".{pad}"), 1))?;
+                // Long enough that the window is the text itself.
+                check(&format!("{text}/{len}{tail} -all ip4:1.2.3.4"))?;
+            }
+        }
+    }
+
+    /// The word-at-a-time literal scan against a byte-at-a-time one, at every start and length.
+    #[test]
+    fn literal_end_matches_bytewise() {
+        let bytewise = |b: &[u8], mut at: usize| {
+            while at < b.len() && is(b[at], LITERAL) {
+                at += 1;
+            }
+            at
+        };
+        let mut text = Vec::new();
+        for len in 0..40 {
+            for bad in 0u8..=255 {
+                if is(bad, LITERAL) {
+                    continue;
+                }
+                for pos in 0..=len {
+                    text.clear();
+                    text.extend((0..len).map(|k| b"a.-_!~$&z09}{"[k % 13]));
+                    if pos < len {
+                        text[pos] = bad;
+                    }
+                    for at in 0..=len {
+                        assert_eq!(
+                            literal_end(&text, at),
+                            bytewise(&text, at),
+                            "{text:?} at {at}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The word-at-a-time term end against a byte-at-a-time one.
+    #[test]
+    fn term_end_matches_bytewise() {
+        let bytewise = |b: &[u8], mut at: usize| {
+            while at < b.len() && b[at] != b' ' {
+                at += 1;
+            }
+            at
+        };
+        let mut text = Vec::new();
+        for len in 0..30 {
+            for space in 0..=len {
+                for other in [b'!', 0x00, 0x20 ^ 0x80, 0xa0, b'a', 0x21] {
+                    text.clear();
+                    text.extend((0..len).map(|k| if k % 5 == 3 { other } else { b'x' }));
+                    if space < len {
+                        text[space] = b' ';
+                    }
+                    for at in 0..=len {
+                        assert_eq!(term_end(&text, at), bytewise(&text, at), "{text:?} at {at}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The one-pass top-level-label check against the general one, on every string of up to six
+    /// bytes from an alphabet of label bytes, dots and others, alone and after a longer name.
+    #[test]
+    fn literal_toplabel_matches_general() {
+        let alphabet = ["a", "Z", "0", "9", "-", ".", "_", "%"];
+        for len in 0..=6u32 {
+            for mut n in 0..alphabet.len().pow(len) {
+                let mut tail = String::new();
+                for _ in 0..len {
+                    tail.push_str(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                for text in [
+                    tail.clone(),
+                    format!("mail.example{tail}"),
+                    format!("x{tail}"),
+                ] {
+                    assert_eq!(
+                        literal_ends_in_toplabel(&text),
+                        ends_in_toplabel(&text),
+                        "{text:?}"
+                    );
+                }
             }
         }
     }
 
     /// The single-pass scanner never disagrees with the general term parser.
     mod fast_path_agrees {
-        use super::super::{fast_term, parse_term, Term};
+        use super::super::{fast_term, parse_term, ParseErrorKind, Record, Term};
         use proptest::prelude::*;
 
         fn token() -> impl Strategy<Value = String> {
@@ -1370,6 +1896,7 @@ mod tests {
             ]);
             let sep = prop::sample::select(vec!["", ":", "=", "/", "//", ":/"]);
             let tail = prop_oneof![
+                Just(String::new()),
                 "[0-9./]{0,20}",
                 "[0-9a-fA-F:./]{0,30}",
                 "[a-z0-9._%{}-]{0,20}(\\.[a-z]{1,5}\\.?)?(/[0-9]{1,3})?(//[0-9]{1,3})?",
@@ -1427,6 +1954,43 @@ mod tests {
                     prop_assert_eq!(end, 7 + token.len(), "{:?}", token);
                     prop_assert_eq!(parse_term(&token), Ok(term), "{:?}", token);
                 }
+            }
+
+            /// Whole records (whose terms `from_str` may read in its loop, in `fast_term` or in
+            /// the general parser) against the general parser term by term: the same record, or
+            /// the same error at the same place.
+            #[test]
+            fn records_parse_term_by_term(
+                tokens in prop::collection::vec((token(), " {1,2}"), 1..6),
+                end in prop::sample::select(vec!["", " ", " -all", " ~all", " ?all", " +all", " all"]),
+            ) {
+                let mut text = String::from("v=spf1");
+                let mut expected = Ok(Vec::new());
+                for (token, spaces) in tokens.iter().map(|(t, s)| (t.as_str(), s.as_str())).chain([(end.trim(), " ")]) {
+                    if token.is_empty() || token.starts_with(' ') {
+                        continue;
+                    }
+                    text.push_str(spaces);
+                    let at = text.len();
+                    text.push_str(token);
+                    if let Ok(terms) = &mut expected {
+                        match parse_term(token) {
+                            Ok(term) => terms.push(term),
+                            Err(kind) => expected = Err((kind, at)),
+                        }
+                    }
+                }
+                let expected = expected.and_then(|terms| {
+                    Record::new(terms).map_err(|dup| {
+                        let token = text[6..].split(' ').filter(|t| !t.is_empty()).nth(dup.index).unwrap();
+                        (
+                            ParseErrorKind::DuplicateModifier,
+                            token.as_ptr() as usize - text.as_ptr() as usize,
+                        )
+                    })
+                });
+                let got = text.parse::<Record>().map_err(|e| (e.kind, e.offset));
+                prop_assert_eq!(got, expected, "{:?}", text);
             }
         }
     }
