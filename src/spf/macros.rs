@@ -457,14 +457,25 @@ impl DelimiterSet {
         if d.is_default() {
             return DelimiterSet(Self::DOT);
         }
-        let mut mask = 0;
-        for c in *b".-+,/_=" {
-            if d.contains(char::from(c)) {
-                mask |= 1 << (c - Self::BASE);
-            }
-        }
-        DelimiterSet(mask)
+        DelimiterSet(Self::MASKS[usize::from(d.bits() & 0x7f)])
     }
+
+    /// The mask of every set of [`Delimiters`] (indexed by its bits), computed at compile time.
+    const MASKS: [u64; 128] = {
+        let mut masks = [0u64; 128];
+        let mut bits = 0;
+        while bits < 128 {
+            let mut i = 0;
+            while i < Delimiters::ALL.len() {
+                if bits & (1 << i) != 0 {
+                    masks[bits] |= 1 << (Delimiters::ALL[i] - Self::BASE);
+                }
+                i += 1;
+            }
+            bits += 1;
+        }
+        masks
+    };
 
     fn has(self, b: u8) -> bool {
         let k = b.wrapping_sub(Self::BASE);
@@ -682,6 +693,23 @@ mod reference {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn delimiter_masks_match_every_set() {
+        for bits in 0u8..128 {
+            let chars: String = Delimiters::ALL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| bits & (1 << i) != 0)
+                .map(|(_, &c)| char::from(c))
+                .collect();
+            let d: Delimiters = chars.parse().unwrap();
+            let set = DelimiterSet::new(d);
+            for b in 0..=u8::MAX {
+                assert_eq!(set.has(b), d.contains(char::from(b)), "{chars:?} {b}");
+            }
+        }
+    }
+
     use super::*;
     use crate::spf::parse_explanation;
     use proptest::prelude::*;

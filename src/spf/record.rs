@@ -388,7 +388,13 @@ impl Macro {
 pub struct Delimiters(u8);
 
 impl Delimiters {
-    const ALL: &'static [u8; 7] = b".-+,/_=";
+    /// The delimiters, in the order of their bits.
+    pub(crate) const ALL: &'static [u8; 7] = b".-+,/_=";
+
+    /// The set as bits: bit `i` for [`Delimiters::ALL`]`[i]`.
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
 
     /// Whether `c` is a delimiter (`.` alone when the set is empty).
     pub fn contains(self, c: char) -> bool {
