@@ -1144,7 +1144,10 @@ fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
     };
     match String::from_utf8(text) {
         Ok(text) => match text.parse::<Record>() {
-            Ok(record) => Fetched::Record(Arc::new(record)),
+            Ok(mut record) => {
+                record.shrink_to_fit();
+                Fetched::Record(Arc::new(record))
+            }
             Err(e) => syntax(e),
         },
         Err(e) => syntax(super::ParseError {
@@ -1324,6 +1327,19 @@ mod tests {
             rt.block_on(Verifier::new(&awaited).check_mail_from(ip, "h.example", "a@example.com"));
         assert_eq!(again, out);
         assert_eq!(awaited.query_count(), 1);
+    }
+
+    #[test]
+    fn fetched_records_keep_no_spare_room() {
+        let text = format!("v=spf1 {} -all", "ip4:192.0.2.0/24 ".repeat(12));
+        let parsed: Record = text.parse().unwrap();
+        assert!(parsed.spare_capacity() > 0, "the parser reserves by length");
+        let Fetched::Record(record) = select_record("example.com", &[TxtRecord::from_text(&text)])
+        else {
+            panic!("a record");
+        };
+        assert_eq!(record.terms().len(), 13);
+        assert_eq!(record.spare_capacity(), 0);
     }
 
     #[test]

@@ -179,6 +179,7 @@ impl FromStr for Record {
         let bytes = text.as_bytes();
         // Every term follows a space: a short record gets room for as many terms as it has spaces;
         // counting a long one costs more than the room it saves (terms are rarely shorter than 8).
+        // Records that are kept give back what they did not use (`Record::shrink_to_fit`).
         let body = &bytes[6..];
         let room = if body.len() <= 64 {
             count_spaces(body)

@@ -25,6 +25,18 @@ pub struct Record {
 }
 
 impl Record {
+    /// Gives back room the parser reserved for terms beyond the last (it reserves by the text's
+    /// length, to avoid growing): for records that are kept, as in the record cache.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.terms.shrink_to_fit();
+    }
+
+    /// Room for terms reserved and not used.
+    #[cfg(test)]
+    pub(crate) fn spare_capacity(&self) -> usize {
+        self.terms.capacity() - self.terms.len()
+    }
+
     /// Builds a record from terms. At most one `redirect=` and one `exp=` are allowed (RFC 7208 §6).
     pub fn new(terms: Vec<Term>) -> Result<Self, DuplicateModifier> {
         let mut redirect = None;
