@@ -282,7 +282,9 @@ async fn redirect_modifier() {
     assert_eq!(result(&z, "192.0.2.1").await, SpfResult::Pass);
     let out = check(&z, "192.0.2.2", "u@example.com").await;
     assert_eq!(out.result, SpfResult::Pass);
-    assert!(matches!(&out.cause, Cause::Match { domain, .. } if &**domain == "_spf.example.org"));
+    assert!(
+        matches!(&out.cause, Cause::Match { record, .. } if record.domain() == "_spf.example.org")
+    );
     assert_eq!(out.dns_lookups, 2, "redirect and a");
     assert_eq!(result(&z, "192.0.2.3").await, SpfResult::Fail);
     assert_eq!(

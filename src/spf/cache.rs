@@ -1,6 +1,6 @@
 //! A cache of parsed SPF records, so that a record fetched again is not fetched or parsed again.
 
-use super::record::Record;
+use super::record::DomainRecord;
 use super::result::SpfError;
 use crate::hash::Keyed;
 use crate::name::{check_domain, get_normalized, normalize};
@@ -25,7 +25,7 @@ const FOREVER: Duration = Duration::from_secs(1 << 31);
 /// record, or a permanent error (several records, a syntax error). Temporary errors are never kept.
 #[derive(Debug, Clone)]
 pub(crate) enum Fetched {
-    Record(Arc<Record>),
+    Record(Arc<DomainRecord>),
     NoRecord,
     Invalid(SpfError),
 }
@@ -215,7 +215,10 @@ mod tests {
     use super::*;
 
     fn record() -> Fetched {
-        Fetched::Record(Arc::new("v=spf1 -all".parse().unwrap()))
+        Fetched::Record(Arc::new(DomainRecord::new(
+            "example.com",
+            "v=spf1 -all".parse().unwrap(),
+        )))
     }
 
     #[test]

@@ -4,7 +4,7 @@ use super::cache::{self, Fetched, RecordCache, View};
 use super::macros::MacroContext;
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
-    DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
+    DomainRecord, DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
 };
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::target::{Built, Target};
@@ -459,16 +459,20 @@ impl<'a> Verdict<'a> {
 
     /// The public cause; `domain` is the one `check_host` was called with.
     fn into_cause(self, domain: &Arc<str>) -> Cause {
-        let domain = self.domain.map_or_else(|| domain.clone(), Arc::from);
+        // A match names its domain through its record; the others name the domain checked, or
+        // the target of the `redirect=` that decided.
+        let domain = || self.domain.map_or_else(|| domain.clone(), Arc::from);
         match self.why {
             Why::Match { record, term } => Cause::Match {
-                domain,
                 record: record.into_arc(),
                 term,
             },
-            Why::NoMatch => Cause::NoMatch { domain },
-            Why::NoRecord => Cause::NoRecord { domain },
-            Why::InvalidDomain(error) => Cause::InvalidDomain { domain, error },
+            Why::NoMatch => Cause::NoMatch { domain: domain() },
+            Why::NoRecord => Cause::NoRecord { domain: domain() },
+            Why::InvalidDomain(error) => Cause::InvalidDomain {
+                domain: domain(),
+                error,
+            },
         }
     }
 }
@@ -491,12 +495,12 @@ impl<'a> From<Option<RecordRef<'a>>> for Found<'a> {
 /// A record in hand: borrowed from the record cache or this evaluation's answers, or parsed in this
 /// run from an answer the resolver held in memory.
 enum RecordRef<'a> {
-    Shared(&'a Arc<Record>),
-    Own(Arc<Record>),
+    Shared(&'a Arc<DomainRecord>),
+    Own(Arc<DomainRecord>),
 }
 
 impl RecordRef<'_> {
-    fn into_arc(self) -> Arc<Record> {
+    fn into_arc(self) -> Arc<DomainRecord> {
         match self {
             RecordRef::Shared(record) => Arc::clone(record),
             RecordRef::Own(record) => record,
@@ -508,8 +512,8 @@ impl std::ops::Deref for RecordRef<'_> {
     type Target = Record;
     fn deref(&self) -> &Record {
         match self {
-            RecordRef::Shared(record) => record,
-            RecordRef::Own(record) => record,
+            RecordRef::Shared(record) => record.record(),
+            RecordRef::Own(record) => record.record(),
         }
     }
 }
@@ -773,7 +777,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
         if self.trace.is_some() {
             let event = match fetched {
                 Fetched::Record(r) => TraceEvent::Record {
-                    text: r.to_string(),
+                    text: r.record().to_string(),
                     cached,
                 },
                 // A missing or broken record shows in the final result's line.
@@ -1146,7 +1150,7 @@ fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
         Ok(text) => match text.parse::<Record>() {
             Ok(mut record) => {
                 record.shrink_to_fit();
-                Fetched::Record(Arc::new(record))
+                Fetched::Record(Arc::new(DomainRecord::new(domain, record)))
             }
             Err(e) => syntax(e),
         },
@@ -1161,7 +1165,7 @@ fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
 impl Fetched {
     /// The record, none, or the permanent error.
     #[inline]
-    fn record(&self) -> Result<Option<&Arc<Record>>, SpfError> {
+    fn record(&self) -> Result<Option<&Arc<DomainRecord>>, SpfError> {
         match self {
             Fetched::Record(r) => Ok(Some(r)),
             Fetched::NoRecord => Ok(None),
@@ -1338,8 +1342,8 @@ mod tests {
         else {
             panic!("a record");
         };
-        assert_eq!(record.terms().len(), 13);
-        assert_eq!(record.spare_capacity(), 0);
+        assert_eq!(record.record().terms().len(), 13);
+        assert_eq!(record.record().spare_capacity(), 0);
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub use eval::Verifier;
 pub use macros::MacroContext;
 pub use parse::{is_spf1, parse_explanation, ParseError, ParseErrorKind};
 pub use record::{
-    Delimiters, Directive, DomainSpec, DualCidr, DuplicateModifier, Macro, MacroLetter, MacroPart,
-    MacroString, Mechanism, Modifier, Qualifier, Record, Term,
+    Delimiters, Directive, DomainRecord, DomainSpec, DualCidr, DuplicateModifier, Macro,
+    MacroLetter, MacroPart, MacroString, Mechanism, Modifier, Qualifier, Record, Term,
 };
 pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 pub use trace::{Trace, TraceEvent};

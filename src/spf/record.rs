@@ -14,6 +14,42 @@
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+/// A domain's SPF record: the domain (in normal form, [`crate::name::normalize`]) and its parsed
+/// record, as fetched from DNS. One value, shared by the record cache and every outcome it decided
+/// ([`crate::spf::Cause::Match`]).
+///
+/// ```
+/// use sender_identity::spf::DomainRecord;
+/// let published = DomainRecord::new("Example.COM.", "v=spf1 mx -all".parse().unwrap());
+/// assert_eq!(published.domain(), "example.com");
+/// assert_eq!(published.record().to_string(), "v=spf1 mx -all");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DomainRecord {
+    domain: Box<str>,
+    record: Record,
+}
+
+impl DomainRecord {
+    /// `record` as the SPF record of `domain` (kept in normal form).
+    pub fn new(domain: &str, record: Record) -> Self {
+        DomainRecord {
+            domain: crate::name::normalize(domain).into(),
+            record,
+        }
+    }
+
+    /// The domain, in normal form.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The record.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+}
+
 /// A parsed `v=spf1` record: its terms in order.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Record {

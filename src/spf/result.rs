@@ -1,7 +1,7 @@
 //! What an SPF evaluation returns: the result, why, and what it cost.
 
 use super::parse::ParseError;
-use super::record::{Directive, Record, Term};
+use super::record::{Directive, DomainRecord, Term};
 use crate::dns::LookupError;
 use crate::name::NameError;
 use std::fmt;
@@ -97,13 +97,12 @@ impl Identity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Cause {
-    /// A directive matched in the record of `domain`: `record.terms()[term]`, which
+    /// A directive matched in a domain's record: `record.record().terms()[term]`, which
     /// [`Cause::directive`] gives.
     Match {
-        /// The domain whose record held the directive.
-        domain: Arc<str>,
-        /// That domain's record (shared, as parsed or cached).
-        record: Arc<Record>,
+        /// The domain whose record held the directive (the domain checked, or the target of a
+        /// `redirect=`), with that record: shared with the record cache, not copied.
+        record: Arc<DomainRecord>,
         /// The index of the directive in [`Record::terms`].
         term: usize,
     },
@@ -222,15 +221,16 @@ impl Cause {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use sender_identity::spf::{Cause, Record};
-    /// let record: Arc<Record> = Arc::new("v=spf1 ip4:192.0.2.0/24 -all".parse().unwrap());
-    /// let cause = Cause::Match { domain: "example.com".into(), record, term: 1 };
+    /// use sender_identity::spf::{Cause, DomainRecord};
+    /// let record = "v=spf1 ip4:192.0.2.0/24 -all".parse().unwrap();
+    /// let record = Arc::new(DomainRecord::new("example.com", record));
+    /// let cause = Cause::Match { record, term: 1 };
     /// assert_eq!(cause.directive().unwrap().to_string(), "-all");
     /// assert_eq!(cause.to_string(), "matched -all in the record of example.com");
     /// ```
     pub fn directive(&self) -> Option<&Directive> {
         match self {
-            Cause::Match { record, term, .. } => match record.terms().get(*term) {
+            Cause::Match { record, term } => match record.record().terms().get(*term) {
                 Some(Term::Directive(directive)) => Some(directive),
                 _ => None,
             },
@@ -257,10 +257,13 @@ impl SpfOutput {
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Cause::Match { domain, .. } => match self.directive() {
-                Some(directive) => write!(f, "matched {directive} in the record of {domain}"),
-                None => write!(f, "matched in the record of {domain}"),
-            },
+            Cause::Match { record, .. } => {
+                let domain = record.domain();
+                match self.directive() {
+                    Some(directive) => write!(f, "matched {directive} in the record of {domain}"),
+                    None => write!(f, "matched in the record of {domain}"),
+                }
+            }
             Cause::NoMatch { domain } => {
                 write!(f, "no mechanism matched in the record of {domain}")
             }
