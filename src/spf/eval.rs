@@ -63,7 +63,7 @@ const MAX_DEPTH: u16 = 64;
 ///
 /// # Memory
 /// An evaluation in flight is one future of about 0.6 KB plus the strings of its output. Once it
-/// has to await an answer it also holds a boxed state of about 0.3 KB and the answers awaited so
+/// has to await an answer it also holds a boxed state of about 0.5 KB and the answers awaited so
 /// far (bounded by the lookup limits: at most about 125 names with their records). Nested `include:` and `redirect=` use stack, not
 /// heap, and nest at most 32 deep. Names built by macros are written into a buffer of 320 bytes
 /// that each thread keeps once it has expanded one. A cached record's cost is given at
@@ -177,9 +177,7 @@ impl<R: Resolver> Verifier<R> {
             }
         };
         let (checked, result, explanation, cause) = match (last.outcome.take(), error) {
-            (Some((checked, result, explanation, cause)), None) => {
-                (checked, result, explanation, cause)
-            }
+            (Some(outcome), None) => outcome,
             (_, error) => {
                 let e = error.unwrap_or(SpfError::Timeout);
                 (Arc::from(domain), e.result(), None, Cause::Error(e))
@@ -233,8 +231,8 @@ impl<R: Resolver> Verifier<R> {
         last: &mut RunState,
         mut query: Query,
     ) -> Result<(), SpfError> {
-        // Boxed, so that the answers do not weigh on the future.
-        let mut memo: Box<Memo> = Box::default();
+        // The answers awaited so far (this future is boxed: they do not weigh on the caller's).
+        let mut memo = Memo::default();
         loop {
             memo.fetch(
                 &self.resolver,
