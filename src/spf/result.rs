@@ -103,7 +103,7 @@ pub enum Cause {
         /// The domain whose record held the directive (the domain checked, or the target of a
         /// `redirect=`), with that record: shared with the record cache, not copied.
         record: Arc<DomainRecord>,
-        /// The index of the directive in [`Record::terms`].
+        /// The index of the directive in [`Record::terms`](super::Record::terms).
         term: usize,
     },
     /// No directive matched and there was no `redirect=`: the default result, neutral.
