@@ -699,28 +699,23 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// The domain `check_host()` was first called with (depth 1) must be a valid domain (RFC 7208
     /// §4.3), checked before any lookup; one the cache holds as given was checked when cached.
     fn record(&mut self, domain: &str) -> Result<Found<'a>, Stop> {
-        let top = self.depth == 1;
-        if let Some(cache) = self.cache {
-            let now = *self.now.get_or_insert_with(cache::now);
-            if let Some(hit) = cache.get(domain, now) {
-                if top {
-                    match hit.name {
-                        Some(name) => self.name = Some(name),
-                        None => {
-                            if let Err(error) = check_domain(domain) {
-                                return Ok(Found::InvalidDomain(error));
-                            }
-                        }
+        let hit = match self.cache {
+            Some(cache) => cache.get(domain, *self.now.get_or_insert_with(cache::now)),
+            None => None,
+        };
+        if self.depth == 1 {
+            match hit.as_ref().and_then(|hit| hit.name) {
+                Some(name) => self.name = Some(name),
+                None => {
+                    if let Err(error) = check_domain(domain) {
+                        return Ok(Found::InvalidDomain(error));
                     }
                 }
-                self.note_record(hit.fetched, true);
-                return Ok(hit.fetched.record()?.map(RecordRef::Shared).into());
             }
         }
-        if top {
-            if let Err(error) = check_domain(domain) {
-                return Ok(Found::InvalidDomain(error));
-            }
+        if let Some(hit) = hit {
+            self.note_record(hit.fetched, true);
+            return Ok(hit.fetched.record()?.map(RecordRef::Shared).into());
         }
         type Outcome<'a> = Result<Cow<'a, Fetched>, SpfError>;
         let (fetched, summary): (Outcome<'a>, Cow<'a, str>) = if !fits_dns(domain) {

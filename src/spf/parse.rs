@@ -118,12 +118,6 @@ const ALNUM: u8 = 1;
 const NAME: u8 = 2;
 /// `macro-literal` characters (RFC 7208 §7.1: `%x21-24 / %x26-7E`).
 const LITERAL: u8 = 4;
-/// Letters.
-const ALPHA: u8 = 8;
-/// `-`.
-const HYPHEN: u8 = 16;
-/// Top-level label characters (letters, digits, `-`).
-const TOP_ANY: u8 = 32;
 
 static CLASS: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -132,13 +126,7 @@ static CLASS: [u8; 256] = {
         let b = i as u8;
         let mut class = 0;
         if b.is_ascii_alphanumeric() {
-            class |= ALNUM | NAME | TOP_ANY;
-        }
-        if b.is_ascii_alphabetic() {
-            class |= ALPHA;
-        }
-        if b == b'-' {
-            class |= HYPHEN | TOP_ANY;
+            class |= ALNUM | NAME;
         }
         if matches!(b, b'-' | b'_' | b'.') {
             class |= NAME;
@@ -555,42 +543,7 @@ fn domain_fast(text: &str, at: usize) -> Option<(MacroString, usize)> {
 
 /// A `<domain-spec>` without macros (no `%`): its last label must be a top-level label.
 fn literal_domain(value: &str) -> Option<MacroString> {
-    literal_ends_in_toplabel(value).then(|| MacroString::literal(value))
-}
-
-/// [`ends_in_toplabel`] for literal text in one backward pass over the last label: each byte's
-/// classes (letter, digit, hyphen) from one table lookup, gathered as "any" and "all".
-fn literal_ends_in_toplabel(value: &str) -> bool {
-    let b = value.as_bytes();
-    let t = b.strip_suffix(b".").unwrap_or(b);
-    let (mut any, mut all) = (0u8, TOP_ANY);
-    let mut k = t.len();
-    loop {
-        let Some(next) = k.checked_sub(1) else {
-            // No dot.
-            return false;
-        };
-        let c = t[next];
-        if c == b'.' {
-            break;
-        }
-        let class = CLASS[usize::from(c)];
-        any |= class;
-        all &= class;
-        k = next;
-    }
-    let label = &t[k..];
-    let (Some(&first), Some(&last)) = (label.first(), label.last()) else {
-        return false;
-    };
-    if all & TOP_ANY == 0 {
-        return false;
-    }
-    if any & HYPHEN != 0 {
-        is(first, ALNUM) && is(last, ALNUM)
-    } else {
-        any & ALPHA != 0
-    }
+    ends_in_toplabel(value).then(|| MacroString::literal(value))
 }
 
 /// Whether literal text ends in `.` toplabel [ `.` ] (RFC 7208 §7.1).
@@ -1852,33 +1805,6 @@ mod tests {
                     for at in 0..=len {
                         assert_eq!(term_end(&text, at), bytewise(&text, at), "{text:?} at {at}");
                     }
-                }
-            }
-        }
-    }
-
-    /// The one-pass top-level-label check against the general one, on every string of up to six
-    /// bytes from an alphabet of label bytes, dots and others, alone and after a longer name.
-    #[test]
-    fn literal_toplabel_matches_general() {
-        let alphabet = ["a", "Z", "0", "9", "-", ".", "_", "%"];
-        for len in 0..=6u32 {
-            for mut n in 0..alphabet.len().pow(len) {
-                let mut tail = String::new();
-                for _ in 0..len {
-                    tail.push_str(alphabet[n % alphabet.len()]);
-                    n /= alphabet.len();
-                }
-                for text in [
-                    tail.clone(),
-                    format!("mail.example{tail}"),
-                    format!("x{tail}"),
-                ] {
-                    assert_eq!(
-                        literal_ends_in_toplabel(&text),
-                        ends_in_toplabel(&text),
-                        "{text:?}"
-                    );
                 }
             }
         }
