@@ -22,7 +22,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
 /// the default limit of 10 terms, nesting never gets near it).
-const MAX_DEPTH: u16 = 64;
+const MAX_DEPTH: u32 = 64;
 
 /// Evaluates SPF for one client through a [`Resolver`], with a [`Config`].
 ///
@@ -161,53 +161,37 @@ impl<R: Resolver> Verifier<R> {
         };
         let mut last = RunState::default();
         // A first run over the answers at hand, as plain code: from memory it is the only one.
-        // Otherwise the evaluation goes on awaiting answers under the time limit. The outcome is
-        // left in `last`.
+        // Otherwise the evaluation goes on awaiting answers under the time limit, boxed: only an
+        // evaluation that waits for DNS carries the memo and the timer. The outcome is left in
+        // `last`.
         let error = match self.run(&inputs, None, &mut last) {
             Ok(()) => None,
             Err(Stop::Error(e)) => Some(e),
-            Err(Stop::Need(query)) => {
-                // Boxed: only an evaluation that waits for DNS carries the memo's future.
-                let work = Box::pin(self.evaluate(&inputs, &mut last, query));
-                match crate::deadline::within(self.config.timeout, work).await {
-                    Some(Ok(())) => None,
-                    Some(Err(e)) => Some(e),
-                    None => Some(SpfError::Timeout),
-                }
-            }
-        };
-        let (checked, result, explanation, cause) = match (last.outcome.take(), error) {
-            (Some(outcome), None) => outcome,
-            (_, error) => {
-                let e = error.unwrap_or(SpfError::Timeout);
-                (Arc::from(domain), e.result(), None, Cause::Error(e))
-            }
+            Err(Stop::Need(query)) => Box::pin(self.awaiting(&inputs, &mut last, query)).await,
         };
         let RunState {
             dns_lookups,
             void_lookups,
             mut trace,
-            ..
+            checked,
+            result,
+            explanation,
+            cause,
         } = last;
+        let (checked, result, explanation, cause) = match (checked, cause, error) {
+            (Some(checked), Some(cause), None) => (checked, result, explanation, cause),
+            (_, _, error) => {
+                let e = error.unwrap_or(SpfError::Timeout);
+                (Arc::from(domain), e.result(), None, Cause::Error(e))
+            }
+        };
         if let Some(trace) = trace.as_mut() {
-            if let Cause::Error(e) = &cause {
-                trace.push(
-                    0,
-                    TraceEvent::Error {
-                        error: e.to_string(),
-                    },
-                );
-            }
-            if let Some(text) = &explanation {
-                trace.push(0, TraceEvent::Explanation { text: text.clone() });
-            }
-            trace.push(
-                0,
-                TraceEvent::Result {
-                    result,
-                    dns_lookups,
-                    void_lookups,
-                },
+            trace.finish(
+                &cause,
+                explanation.as_deref(),
+                result,
+                dns_lookups,
+                void_lookups,
             );
         }
         SpfOutput {
@@ -222,6 +206,21 @@ impl<R: Resolver> Verifier<R> {
         }
     }
 
+    /// [`Verifier::evaluate`] under the time limit: the error that ended it, if any.
+    async fn awaiting(
+        &self,
+        inputs: &Inputs<'_>,
+        last: &mut RunState,
+        query: Query,
+    ) -> Option<SpfError> {
+        let work = self.evaluate(inputs, last, query);
+        match crate::deadline::within(self.config.timeout, work).await {
+            Some(Ok(())) => None,
+            Some(Err(e)) => Some(e),
+            None => Some(SpfError::Timeout),
+        }
+    }
+
     /// Goes on with an evaluation whose run needed `query`: awaits it, keeps it, and runs the
     /// evaluation again, until it completes (see [How an evaluation runs](Verifier)). `last` holds
     /// the counters and trace of the latest run, also when the time limit ends the work.
@@ -231,7 +230,7 @@ impl<R: Resolver> Verifier<R> {
         last: &mut RunState,
         mut query: Query,
     ) -> Result<(), SpfError> {
-        // The answers awaited so far (this future is boxed: they do not weigh on the caller's).
+        // The answers awaited so far (boxed with this future: they do not weigh on the caller's).
         let mut memo = Memo::default();
         loop {
             memo.fetch(
@@ -289,9 +288,10 @@ impl<R: Resolver> Verifier<R> {
                 Some(name) => Arc::clone(name),
                 None => Arc::from(inputs.sender_domain),
             };
-            let result = verdict.result;
-            let cause = verdict.into_cause(&checked);
-            last.outcome = Some((checked, result, explanation, cause));
+            last.result = verdict.result;
+            last.cause = Some(verdict.into_cause(&checked));
+            last.checked = Some(checked);
+            last.explanation = explanation;
         });
         let parsed = eval.parsed;
         drop(view);
@@ -315,13 +315,29 @@ struct Inputs<'a> {
 }
 
 /// What a run leaves for the output: its counters, its trace and, at the end, the outcome.
-#[derive(Default)]
 struct RunState {
     dns_lookups: u32,
     void_lookups: u32,
     trace: Option<Trace>,
     /// The domain checked, the result, explanation and cause, when the evaluation completed.
-    outcome: Option<(Arc<str>, SpfResult, Option<String>, Cause)>,
+    checked: Option<Arc<str>>,
+    result: SpfResult,
+    explanation: Option<String>,
+    cause: Option<Cause>,
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        RunState {
+            dns_lookups: 0,
+            void_lookups: 0,
+            trace: None,
+            checked: None,
+            result: SpfResult::None,
+            explanation: None,
+            cause: None,
+        }
+    }
 }
 
 /// Why a run stopped short of a verdict.
@@ -456,6 +472,7 @@ impl<'a> Verdict<'a> {
     }
 
     /// The public cause; `domain` is the one `check_host` was called with.
+    #[inline(always)]
     fn into_cause(self, domain: &Arc<str>) -> Cause {
         // A match names its domain through its record; the others name the domain checked, or
         // the target of the `redirect=` that decided.
@@ -584,8 +601,10 @@ struct Evaluation<'a, R: ?Sized> {
     now: Option<cache::Time>,
     /// The trace, when [`Config::trace`] is on.
     trace: Option<Trace>,
-    /// The nesting depth (for trace events and [`MAX_DEPTH`]).
-    depth: u16,
+    /// The nesting depth (for trace events and [`MAX_DEPTH`]). A full word: it is read right after
+    /// the run's first write to it, and a narrow field would be read with a wider load than the
+    /// write (the load stalls).
+    depth: u32,
 }
 
 impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {

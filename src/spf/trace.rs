@@ -24,7 +24,7 @@
 //! # });
 //! ```
 
-use super::result::SpfResult;
+use super::result::{Cause, SpfResult};
 use crate::dns::{LookupResult, Mx, TxtRecord};
 use std::fmt::{self, Write as _};
 use std::net::{Ipv4Addr, Ipv6Addr};
@@ -108,7 +108,46 @@ impl Trace {
         }
     }
 
-    pub(crate) fn push(&mut self, depth: u16, event: TraceEvent) {
+    /// Ends the trace of an evaluation: the error that ended it (if any), the explanation (if any)
+    /// and the result.
+    #[cold]
+    pub(crate) fn finish(
+        &mut self,
+        cause: &Cause,
+        explanation: Option<&str>,
+        result: SpfResult,
+        dns_lookups: u32,
+        void_lookups: u32,
+    ) {
+        if let Cause::Error(e) = cause {
+            self.push(
+                0,
+                TraceEvent::Error {
+                    error: e.to_string(),
+                },
+            );
+        }
+        if let Some(text) = explanation {
+            self.push(
+                0,
+                TraceEvent::Explanation {
+                    text: text.to_owned(),
+                },
+            );
+        }
+        self.push(
+            0,
+            TraceEvent::Result {
+                result,
+                dns_lookups,
+                void_lookups,
+            },
+        );
+    }
+
+    /// Adds `event` at `depth` (at most [`MAX_DEPTH`](super::eval) deep, so it fits a `u16`).
+    pub(crate) fn push(&mut self, depth: u32, event: TraceEvent) {
+        let depth = u16::try_from(depth).unwrap_or(u16::MAX);
         self.events.push((depth, event));
     }
 
