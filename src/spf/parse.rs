@@ -181,13 +181,14 @@ impl FromStr for Record {
         }
         let bytes = text.as_bytes();
         // Every term follows a space: a short record gets room for as many terms as it has spaces;
-        // counting a long one costs more than the room it saves (terms are rarely shorter than 8).
-        // Records that are kept give back what they did not use (`Record::shrink_to_fit`).
+        // counting a long one costs more than the room it saves: it gets room for a term per 16
+        // bytes (an `ip4:` or `include:` term and its space are about 20; more terms grow the
+        // room). Records that are kept give back what they did not use (`Record::shrink_to_fit`).
         let body = &bytes[6..];
         let room = if body.len() <= 64 {
             count_spaces(body)
         } else {
-            body.len() / 8
+            body.len() / 16 + 2
         };
         let mut terms = Vec::with_capacity(room);
         // Whether the text is known to be printable ASCII. Every byte the fast path accepts is, so
