@@ -483,6 +483,7 @@ fn fast_term(text: &str, at: usize, modifiers: &mut bool, terms: &mut Vec<Term>)
 }
 
 /// The arguments of `a` / `mx` from `at` (just after the name): `[:domain-spec][/v4][//v6]`.
+#[inline(always)]
 fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, usize)> {
     let b = text.as_bytes();
     match b.get(at) {
@@ -560,6 +561,7 @@ fn literal_end(b: &[u8], mut at: usize) -> usize {
 }
 
 /// A `<domain-spec>` from `at` to the end of the term: copied as it stands when it has no `%`.
+#[inline(always)]
 fn domain_fast(text: &str, at: usize) -> Option<(MacroString, usize)> {
     let (literal_end, end) = literal_run(text.as_bytes(), at);
     let value = &text[at..end];
