@@ -21,10 +21,8 @@ impl Hasher for Fx {
             let word = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
             h = (h.rotate_left(5) ^ word).wrapping_mul(K);
         }
-        let mut tail = [0u8; 8];
-        let rest = chunks.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64).wrapping_mul(K);
+        let tail = word(chunks.remainder());
+        h = (h.rotate_left(5) ^ tail ^ bytes.len() as u64).wrapping_mul(K);
         self.0 = h;
     }
 }
@@ -74,12 +72,29 @@ fn fold(a: u64, b: u64) -> u64 {
     (p as u64) ^ ((p >> 64) as u64)
 }
 
-/// The little-endian `u64` of the first 8 bytes of `bytes` (zero-padded when shorter).
+/// The little-endian `u64` of the first 8 bytes of `bytes` (zero-padded when shorter). A shorter
+/// slice is read with two overlapping loads (or three single bytes), not copied into a buffer: a
+/// load of eight bytes right after a narrower copy into them waits for the copy (store
+/// forwarding fails), about as long as hashing a short name.
 fn word(bytes: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    let n = bytes.len().min(8);
-    w[..n].copy_from_slice(&bytes[..n]);
-    u64::from_le_bytes(w)
+    if let Some(w) = bytes.first_chunk::<8>() {
+        return u64::from_le_bytes(*w);
+    }
+    let n = bytes.len();
+    match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        // 4 to 7 bytes: the first four and the last four, which overlap in equal bytes.
+        (Some(first), Some(last)) => {
+            u64::from(u32::from_le_bytes(*first))
+                | u64::from(u32::from_le_bytes(*last)) << (8 * (n - 4))
+        }
+        // 1 to 3 bytes: the first, the middle and the last byte (some the same byte).
+        _ if n > 0 => {
+            u64::from(bytes[0])
+                | u64::from(bytes[n / 2]) << (8 * (n / 2))
+                | u64::from(bytes[n - 1]) << (8 * (n - 1))
+        }
+        _ => 0,
+    }
 }
 
 impl Hasher for KeyedHasher {
@@ -115,6 +130,17 @@ impl Hasher for KeyedHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_reads_up_to_eight_bytes_zero_padded() {
+        let bytes: Vec<u8> = (1..=12).collect();
+        for n in 0..=12 {
+            let mut padded = [0u8; 8];
+            let k = n.min(8);
+            padded[..k].copy_from_slice(&bytes[..k]);
+            assert_eq!(word(&bytes[..n]), u64::from_le_bytes(padded), "{n}");
+        }
+    }
 
     #[test]
     fn keyed_hash_separates_names_and_keys() {
