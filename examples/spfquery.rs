@@ -86,7 +86,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 
 fn print(out: &SpfOutput) {
     println!("result:      {}", out.result);
-    println!("identity:    {} ({})", out.identity.as_str(), out.domain);
+    println!("identity:    {} ({})", out.identity.as_str(), out.domain());
     println!("why:         {}", out.cause);
     if let Some(exp) = &out.explanation {
         println!("explanation: {exp}");

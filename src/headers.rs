@@ -267,9 +267,9 @@ impl<'a> ReceivedSpf<'a> {
     fn comment(&self) -> String {
         let who = match self.out.identity {
             Identity::MailFrom if !self.envelope_from.is_empty() => self.envelope_from.to_string(),
-            _ => format!("postmaster@{}", self.out.domain),
+            _ => format!("postmaster@{}", self.out.domain()),
         };
-        let (ip, domain) = (self.client_ip, &self.out.domain);
+        let (ip, domain) = (self.client_ip, self.out.domain());
         let text = match self.out.result {
             SpfResult::Pass => format!("domain of {who} designates {ip} as permitted sender"),
             SpfResult::Fail => {
@@ -400,7 +400,7 @@ impl AuthenticationResults {
             _ => "smtp.mailfrom",
         };
         let value = match identity_value {
-            "" => &out.domain,
+            "" => out.domain(),
             v => v,
         };
         let mut m = MethodResult::new("spf", out.result.as_str());

@@ -506,7 +506,9 @@ impl<R: Resolver> Session<R> {
             || spf_reply(out, action),
             format!(
                 "SPF {identity} {}: {} ({})",
-                out.domain, out.result, out.cause
+                out.domain(),
+                out.result,
+                out.cause
             ),
         );
     }
@@ -597,12 +599,12 @@ fn spf_reply(out: &SpfOutput, action: Action) -> Reply {
         (SpfResult::Temperror, _) | (_, true) => Reply::new(
             451,
             "4.4.3",
-            &format!("Temporary error checking SPF for {}", out.domain),
+            &format!("Temporary error checking SPF for {}", out.domain()),
         ),
         (SpfResult::Permerror, false) => Reply::new(
             550,
             "5.7.24",
-            &format!("SPF record of {} is invalid", out.domain),
+            &format!("SPF record of {} is invalid", out.domain()),
         ),
         (result, false) => Reply::new(550, "5.7.23", &format!("SPF validation failed: {result}")),
     }

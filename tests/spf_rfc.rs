@@ -449,7 +449,7 @@ async fn helo_identity_and_null_sender() {
         .check_mail_from(ip("192.0.2.1"), "mail.example.com", "<>")
         .await;
     assert_eq!(out.result, SpfResult::Pass);
-    assert_eq!(&*out.domain, "mail.example.com");
+    assert_eq!(out.domain(), "mail.example.com");
     let out = spf.check_helo(ip("192.0.2.1"), "[192.0.2.1]").await;
     assert_eq!(out.result, SpfResult::None);
     let out = spf

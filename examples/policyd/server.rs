@@ -645,7 +645,7 @@ pub fn refusal(config: &Config, out: &SpfOutput, reject: bool) -> Answer {
         }
     };
     if !reject {
-        let text = format!("Temporary error checking SPF for {what} {}", out.domain);
+        let text = format!("Temporary error checking SPF for {what} {}", out.domain());
         let head = match config.defer_reply {
             DeferReply::DeferIfPermit => "DEFER_IF_PERMIT",
             DeferReply::Code450 => "450",
@@ -653,10 +653,13 @@ pub fn refusal(config: &Config, out: &SpfOutput, reject: bool) -> Answer {
         return Answer::Defer(format!("{head}{} {text}", status("4.7.24")));
     }
     let (code, text) = match out.result {
-        SpfResult::Permerror => ("5.7.24", format!("SPF record of {} is invalid", out.domain)),
+        SpfResult::Permerror => (
+            "5.7.24",
+            format!("SPF record of {} is invalid", out.domain()),
+        ),
         SpfResult::Temperror => (
             "5.7.24",
-            format!("SPF temporary error for {what} {}", out.domain),
+            format!("SPF temporary error for {what} {}", out.domain()),
         ),
         SpfResult::Fail => {
             let why = out.explanation.as_deref().unwrap_or("not authorized");
@@ -664,7 +667,7 @@ pub fn refusal(config: &Config, out: &SpfOutput, reject: bool) -> Answer {
         }
         r => (
             "5.7.23",
-            format!("SPF validation failed for {what} {}: {r}", out.domain),
+            format!("SPF validation failed for {what} {}: {r}", out.domain()),
         ),
     };
     Answer::Reject(format!("550{} {text}", status(code)))
@@ -834,7 +837,7 @@ impl<R: Resolver + 'static> Policyd<R> {
             _ => Some(self.verifier.check_mail_from(ip, &helo, sender).await),
         };
         if let Some(out) = &mail_out {
-            summary.push(format!("mailfrom {}={}", out.domain, out.result));
+            summary.push(format!("mailfrom {}={}", out.domain(), out.result));
             if let Some(reject) =
                 spf_action(config, config.mail_from_reject, out.result, null_sender)
             {

@@ -6,7 +6,7 @@ use super::parse::{is_spf1, parse_explanation};
 use super::record::{
     DomainRecord, DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
 };
-use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
+use super::result::{Cause, Checked, Identity, SpfError, SpfOutput, SpfResult};
 use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
@@ -58,12 +58,12 @@ const MAX_DEPTH: u32 = 64;
 /// evaluation does at most about as many runs as it sends queries). An evaluation answered from
 /// memory runs once, with no boxed recursion and no copy of an answer, and, with the record cache,
 /// without allocating: the domain checked is validated once, when it is cached, and the output
-/// shares the cache's name and record. The same name and type is never asked of the network twice
-/// in one evaluation.
+/// shares the cached record (and names the domain through it when that record decided). The same
+/// name and type is never asked of the network twice in one evaluation.
 ///
 /// # Memory
-/// An evaluation in flight is one future of about 0.6 KB plus the strings of its output. Once it
-/// has to await an answer it also holds a boxed state of about 0.5 KB and the answers awaited so
+/// An evaluation in flight is one future of about 0.65 KB plus the strings of its output. Once it
+/// has to await an answer it also holds a boxed state of about 0.45 KB and the answers awaited so
 /// far (bounded by the lookup limits: at most about 125 names with their records). Nested `include:` and `redirect=` use stack, not
 /// heap, and nest at most 32 deep. Names built by macros are written into a buffer of 320 bytes
 /// that each thread keeps once it has expanded one. A cached record's cost is given at
@@ -161,13 +161,21 @@ impl<R: Resolver> Verifier<R> {
         };
         let mut last = RunState::default();
         // A first run over the answers at hand, as plain code: from memory it is the only one.
-        // Otherwise the evaluation goes on awaiting answers under the time limit, boxed: only an
-        // evaluation that waits for DNS carries the memo and the timer. The outcome is left in
-        // `last`.
+        // Otherwise the evaluation goes on awaiting answers under the time limit. The outcome is
+        // left in `last`. (The timer stays out of the box: boxed with the evaluation, it doubled
+        // the boxed state.)
         let error = match self.run(&inputs, None, &mut last) {
             Ok(()) => None,
             Err(Stop::Error(e)) => Some(e),
-            Err(Stop::Need(query)) => Box::pin(self.awaiting(&inputs, &mut last, query)).await,
+            Err(Stop::Need(query)) => {
+                // Boxed: only an evaluation that waits for DNS carries the memo's future.
+                let work = Box::pin(self.evaluate(&inputs, &mut last, query));
+                match crate::deadline::within(self.config.timeout, work).await {
+                    Some(Ok(())) => None,
+                    Some(Err(e)) => Some(e),
+                    None => Some(SpfError::Timeout),
+                }
+            }
         };
         let RunState {
             dns_lookups,
@@ -182,7 +190,8 @@ impl<R: Resolver> Verifier<R> {
             (Some(checked), Some(cause), None) => (checked, result, explanation, cause),
             (_, _, error) => {
                 let e = error.unwrap_or(SpfError::Timeout);
-                (Arc::from(domain), e.result(), None, Cause::Error(e))
+                let checked = Checked::Name(Arc::from(domain));
+                (checked, e.result(), None, Cause::Error(e))
             }
         };
         if let Some(trace) = trace.as_mut() {
@@ -197,27 +206,12 @@ impl<R: Resolver> Verifier<R> {
         SpfOutput {
             result,
             identity,
-            domain: checked,
+            checked,
             explanation,
             cause,
             dns_lookups,
             void_lookups,
             trace,
-        }
-    }
-
-    /// [`Verifier::evaluate`] under the time limit: the error that ended it, if any.
-    async fn awaiting(
-        &self,
-        inputs: &Inputs<'_>,
-        last: &mut RunState,
-        query: Query,
-    ) -> Option<SpfError> {
-        let work = self.evaluate(inputs, last, query);
-        match crate::deadline::within(self.config.timeout, work).await {
-            Some(Ok(())) => None,
-            Some(Err(e)) => Some(e),
-            None => Some(SpfError::Timeout),
         }
     }
 
@@ -230,7 +224,7 @@ impl<R: Resolver> Verifier<R> {
         last: &mut RunState,
         mut query: Query,
     ) -> Result<(), SpfError> {
-        // The answers awaited so far (boxed with this future: they do not weigh on the caller's).
+        // The answers awaited so far (this future is boxed: they do not weigh on the caller's).
         let mut memo = Memo::default();
         loop {
             memo.fetch(
@@ -284,13 +278,21 @@ impl<R: Resolver> Verifier<R> {
         last.void_lookups = eval.void_lookups;
         last.trace = eval.trace;
         let step = step.map(|(verdict, explanation)| {
-            let checked = match eval.name {
+            last.result = verdict.result;
+            let name = || match eval.name {
                 Some(name) => Arc::clone(name),
                 None => Arc::from(inputs.sender_domain),
             };
-            last.result = verdict.result;
-            last.cause = Some(verdict.into_cause(&checked));
-            last.checked = Some(checked);
+            // The domain's own record decided and the cache holds it under the name as given: the
+            // output names the domain through that record.
+            if eval.name.is_some() && verdict.is_own_match() {
+                last.cause = Some(verdict.into_cause(name));
+                last.checked = Some(Checked::OfMatch);
+            } else {
+                let name = name();
+                last.cause = Some(verdict.into_cause(|| Arc::clone(&name)));
+                last.checked = Some(Checked::Name(name));
+            }
             last.explanation = explanation;
         });
         let parsed = eval.parsed;
@@ -320,7 +322,7 @@ struct RunState {
     void_lookups: u32,
     trace: Option<Trace>,
     /// The domain checked, the result, explanation and cause, when the evaluation completed.
-    checked: Option<Arc<str>>,
+    checked: Option<Checked>,
     result: SpfResult,
     explanation: Option<String>,
     cause: Option<Cause>,
@@ -471,12 +473,19 @@ impl<'a> Verdict<'a> {
         }
     }
 
-    /// The public cause; `domain` is the one `check_host` was called with.
+    /// Whether a directive of the record of the domain `check_host` was called with matched (not
+    /// one of a `redirect=` target).
+    fn is_own_match(&self) -> bool {
+        matches!(self.why, Why::Match { .. }) && self.domain.is_none()
+    }
+
+    /// The public cause; `checked` gives the domain `check_host` was called with (not asked for
+    /// a match).
     #[inline(always)]
-    fn into_cause(self, domain: &Arc<str>) -> Cause {
+    fn into_cause(self, checked: impl FnOnce() -> Arc<str>) -> Cause {
         // A match names its domain through its record; the others name the domain checked, or
         // the target of the `redirect=` that decided.
-        let domain = || self.domain.map_or_else(|| domain.clone(), Arc::from);
+        let domain = || self.domain.map_or_else(checked, Arc::from);
         match self.why {
             Why::Match { record, term } => Cause::Match {
                 record: record.into_arc(),
@@ -1307,15 +1316,48 @@ mod tests {
         let invalid = rt.block_on(traced.check_mail_from(ip, "h.example", "a@localhost"));
         let trace = invalid.trace.expect("a trace").to_string();
         assert!(trace.contains("localhost"), "{trace}");
-        // A valid cached domain as written is the output's domain, shared with the cache.
+        // A valid cached domain as written whose own record matched is named through that
+        // record, shared with the cache; the first output (before the cache) holds its own name.
         let sender = "localhost@example.com";
         let again = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
-        let third = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
-        assert!(Arc::ptr_eq(&again.domain, &third.domain));
-        assert_eq!(again, out);
+        assert!(matches!(again.checked, Checked::OfMatch));
+        assert!(matches!(out.checked, Checked::Name(_)));
+        assert_eq!(again.domain(), "example.com");
+        assert_eq!(again, out, "equal, the domain compared as text");
+        assert_eq!(format!("{again:?}"), format!("{out:?}"));
         let upper = rt.block_on(spf.check_mail_from(ip, "h.example", "localhost@EXAMPLE.com"));
-        assert_eq!(&*upper.domain, "EXAMPLE.com", "the domain as given");
+        assert_eq!(upper.domain(), "EXAMPLE.com", "the domain as given");
+        assert!(matches!(upper.checked, Checked::Name(_)));
         assert_eq!(upper.result, SpfResult::Pass);
+    }
+
+    #[test]
+    fn a_domain_decided_elsewhere_keeps_its_own_name() {
+        // Decided by a `redirect=` target's record, or by no match: the output names the domain
+        // checked itself, never the record that decided.
+        let zone: ZoneResolver = r#"
+            example.com     TXT "v=spf1 redirect=_spf.example.net"
+            _spf.example.net TXT "v=spf1 ip4:192.0.2.0/24 -all"
+            plain.example   TXT "v=spf1 ip4:198.51.100.1"
+        "#
+        .parse()
+        .unwrap();
+        let spf = Verifier::new(&zone).with_cache(Arc::new(RecordCache::new(10)));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..2 {
+            let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@example.com"));
+            assert_eq!(out.result, SpfResult::Pass);
+            assert_eq!(out.domain(), "example.com");
+            assert!(
+                matches!(&out.cause, Cause::Match { record, .. } if record.domain() == "_spf.example.net")
+            );
+            let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@plain.example"));
+            assert_eq!(out.result, SpfResult::Neutral);
+            assert_eq!(out.domain(), "plain.example");
+        }
     }
 
     #[test]
@@ -1414,7 +1456,7 @@ mod tests {
             Some(SpfError::TooManyDnsLookups { .. })
         ));
         // Two levels of nesting per include/redirect pair: stopped at the depth bound.
-        assert_eq!(out.dns_lookups, u32::from(MAX_DEPTH) / 2);
+        assert_eq!(out.dns_lookups, MAX_DEPTH / 2);
         // Answered from memory: one record lookup per level, none beyond the bound.
         assert_eq!(zone.query_count(), out.dns_lookups as usize);
     }

@@ -195,15 +195,15 @@ impl SpfError {
 }
 
 /// The outcome of one SPF check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct SpfOutput {
     /// The result.
     pub result: SpfResult,
     /// The identity checked.
     pub identity: Identity,
-    /// The domain checked (the sender's domain, or the HELO name), shared with [`SpfOutput::cause`].
-    pub domain: Arc<str>,
+    /// The domain checked: [`SpfOutput::domain`].
+    pub(crate) checked: Checked,
     /// The explanation, on fail only (from `exp=`, or the configured default).
     pub explanation: Option<String>,
     /// Why: the directive that matched, or the error that ended evaluation.
@@ -239,7 +239,41 @@ impl Cause {
     }
 }
 
+/// How an output holds the domain checked.
+#[derive(Clone)]
+pub(crate) enum Checked {
+    /// The name.
+    Name(Arc<str>),
+    /// The name of the record in [`Cause::Match`]: the domain's own record decided, and the record
+    /// cache holds it under the name as given. One shared value instead of two (each costs an
+    /// atomic reference count to share and another to drop).
+    OfMatch,
+}
+
 impl SpfOutput {
+    /// The domain checked (the sender's domain, or the HELO name), as given, without a trailing dot.
+    ///
+    /// ```
+    /// use sender_identity::dns::ZoneResolver;
+    /// use sender_identity::spf::Verifier;
+    /// let zone: ZoneResolver = r#"example.com TXT "v=spf1 -all""#.parse().unwrap();
+    /// # let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    /// let out = rt.block_on(Verifier::new(zone).check_mail_from(
+    ///     "192.0.2.1".parse().unwrap(),
+    ///     "mail.example.net",
+    ///     "alice@Example.COM.",
+    /// ));
+    /// assert_eq!(out.domain(), "Example.COM");
+    /// ```
+    pub fn domain(&self) -> &str {
+        match (&self.checked, &self.cause) {
+            (Checked::Name(name), _) => name,
+            (Checked::OfMatch, Cause::Match { record, .. }) => record.domain(),
+            // Not built: `OfMatch` goes only with a match.
+            (Checked::OfMatch, _) => "",
+        }
+    }
+
     /// The directive that decided the result, if one matched.
     pub fn matched(&self) -> Option<&Directive> {
         self.cause.directive()
@@ -253,6 +287,37 @@ impl SpfOutput {
         }
     }
 }
+
+impl fmt::Debug for SpfOutput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpfOutput")
+            .field("result", &self.result)
+            .field("identity", &self.identity)
+            .field("domain", &self.domain())
+            .field("explanation", &self.explanation)
+            .field("cause", &self.cause)
+            .field("dns_lookups", &self.dns_lookups)
+            .field("void_lookups", &self.void_lookups)
+            .field("trace", &self.trace)
+            .finish()
+    }
+}
+
+/// Outputs are equal when every field is, the domain compared as text.
+impl PartialEq for SpfOutput {
+    fn eq(&self, other: &SpfOutput) -> bool {
+        self.result == other.result
+            && self.identity == other.identity
+            && self.domain() == other.domain()
+            && self.explanation == other.explanation
+            && self.cause == other.cause
+            && self.dns_lookups == other.dns_lookups
+            && self.void_lookups == other.void_lookups
+            && self.trace == other.trace
+    }
+}
+
+impl Eq for SpfOutput {}
 
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
