@@ -64,10 +64,10 @@ const MAX_DEPTH: u32 = 64;
 /// # Memory
 /// An evaluation in flight is one future of about 0.65 KB plus the strings of its output. Once it
 /// has to await an answer it also holds a boxed state of about 0.45 KB and the answers awaited so
-/// far (bounded by the lookup limits: at most about 125 names with their records). Nested `include:` and `redirect=` use stack, not
-/// heap, and nest at most 32 deep. Names built by macros are written into a buffer of 320 bytes
-/// that each thread keeps once it has expanded one. A cached record's cost is given at
-/// [`RecordCache`].
+/// far (bounded by the lookup limits: at most about 125 names with their records). Nested
+/// `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names built by macros
+/// are written into a buffer of 320 bytes that each thread keeps once it has expanded one. A cached
+/// record's cost is given at [`RecordCache`].
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
