@@ -389,6 +389,7 @@ fn word_at<const N: usize>(b: &[u8], at: usize, word: &[u8; N]) -> bool {
 /// Pushes the term onto `terms` and returns where it ends (and notes a modifier in `modifiers`), or
 /// returns `None`, pushing nothing, for anything it does not handle (then [`parse_term`] decides,
 /// and reports errors). What it accepts, `parse_term` accepts as the same term.
+#[inline(always)]
 fn fast_term(text: &str, at: usize, modifiers: &mut bool, terms: &mut Vec<Term>) -> Option<usize> {
     let b = text.as_bytes();
     let (qualifier, i) = match b[at] {
