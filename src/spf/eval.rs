@@ -321,7 +321,8 @@ struct RunState {
     dns_lookups: u32,
     void_lookups: u32,
     trace: Option<Trace>,
-    /// The domain checked, the result, explanation and cause, when the evaluation completed.
+    /// The domain checked, the result, explanation and cause, when the evaluation completed (kept
+    /// field by field: an outcome tuple was built on the stack and copied, a copy that stalled).
     checked: Option<Checked>,
     result: SpfResult,
     explanation: Option<String>,
@@ -722,7 +723,6 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// syntax error, temperror for DNS failures. From the record cache, else from the resolver's
     /// memory (parsed, and cached after the run), else from this evaluation's answers, else the run
     /// stops to fetch it.
-    ///
     ///
     /// The domain `check_host()` was first called with (depth 1) must be a valid domain (RFC 7208
     /// §4.3), checked before any lookup; one the cache holds as given was checked when cached.
