@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs Postfix non-interactively for tests/postfix_e2e.rs (Debian/Ubuntu, as root).
+# Installs Postfix non-interactively for tests/postfix_e2e.rs (Debian/Ubuntu, as root), and keeps
+# the package's own instance from starting at boot. Safe to run again on a machine that has it.
 # The test runs its own private instance (`postfix -c DIR`) on a free loopback port, so the
 # package's default instance is left unconfigured ("No configuration": no /etc/postfix/main.cf),
 # kept from starting while installing, and stopped if something started it anyway.
@@ -20,6 +21,14 @@ else
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends postfix
   if [ "$created_policy_rc" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
+fi
+# The package enables its default instance at boot (systemd unit and SysV links): the tests never
+# use it, so a machine that ran the set-up must not start a mail server when it next boots.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable postfix.service >/dev/null 2>&1 || true
+fi
+if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/postfix ]; then
+  update-rc.d postfix disable >/dev/null 2>&1 || true
 fi
 # If a default instance runs anyway (e.g. started by systemd), stop it: the test does not need
 # port 25, and a running default instance must not take the test's mail.
