@@ -26,7 +26,12 @@ mod zone;
 pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
 pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
 
-use async_trait::async_trait;
+/// The attribute that implementations of [`Resolver`] need (re-exported from the `async-trait`
+/// crate, so that implementing the trait needs no dependency of your own): put
+/// `#[async_trait]` on the `impl` block. See [implementing a
+/// resolver](Resolver#implementing-a-resolver).
+pub use async_trait::async_trait;
+
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
@@ -180,6 +185,130 @@ pub struct Mx {
 /// # rt.block_on(async {
 /// let addrs = shared.lookup_a("example.com").await.unwrap();
 /// assert_eq!(addrs, vec!["192.0.2.1".parse::<std::net::Ipv4Addr>().unwrap()]);
+/// # });
+/// ```
+///
+/// # Implementing a resolver
+/// Implement the five `async` lookups with [`#[async_trait]`](macro@async_trait), re-exported here
+/// so that you need no `async-trait` dependency of your own. The other methods have defaults:
+/// [`Resolver::lookup_txt_ttl`] calls `lookup_txt` and reports no TTL, the `*_now` methods answer
+/// `None`. A resolver of your own, answering from a table:
+///
+/// ```
+/// use sender_identity::dns::{async_trait, LookupError, LookupResult, Mx, Resolver, TxtRecord};
+/// use sender_identity::spf::{SpfResult, Verifier};
+/// use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+///
+/// /// Every name has one TXT record, the same SPF policy; nothing else exists.
+/// struct OnePolicy(&'static str);
+///
+/// #[async_trait]
+/// impl Resolver for OnePolicy {
+///     async fn lookup_txt(&self, _name: &str) -> LookupResult<Vec<TxtRecord>> {
+///         Ok(vec![TxtRecord::from_text(self.0)])
+///     }
+///     async fn lookup_a(&self, _name: &str) -> LookupResult<Vec<Ipv4Addr>> {
+///         Err(LookupError::NxDomain)
+///     }
+///     async fn lookup_aaaa(&self, _name: &str) -> LookupResult<Vec<Ipv6Addr>> {
+///         Err(LookupError::NxDomain)
+///     }
+///     async fn lookup_mx(&self, _name: &str) -> LookupResult<Vec<Mx>> {
+///         Err(LookupError::NxDomain)
+///     }
+///     async fn lookup_ptr(&self, _ip: IpAddr) -> LookupResult<Vec<String>> {
+///         Err(LookupError::NxDomain)
+///     }
+/// }
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let spf = Verifier::new(OnePolicy("v=spf1 ip4:192.0.2.0/24 -all"));
+/// let out = spf.check_helo("192.0.2.1".parse().unwrap(), "mail.example.com").await;
+/// assert_eq!(out.result, SpfResult::Pass);
+/// # });
+/// ```
+///
+/// ## Wrapping a resolver
+/// A wrapper (one that counts, logs or filters queries in front of another resolver) must forward
+/// **every** method, not only the five `async` lookups: the defaults of the others would hide what
+/// the inner resolver does. Forget [`Resolver::lookup_txt_ttl`] and a [`crate::spf::RecordCache`]
+/// no longer sees the records' TTLs; forget a `*_now` method and answers the inner resolver holds in
+/// memory are awaited through a boxed future each time (slower, and a wrapper that counts queries
+/// counts answers that never reached the network). A wrapper that counts the lookups it passes on:
+///
+/// ```
+/// use sender_identity::dns::{async_trait, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, ZoneResolver};
+/// use std::borrow::Cow;
+/// use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// struct Counting<R> {
+///     inner: R,
+///     awaited: AtomicUsize,
+/// }
+///
+/// impl<R> Counting<R> {
+///     fn count(&self) {
+///         self.awaited.fetch_add(1, Ordering::Relaxed);
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl<R: Resolver> Resolver for Counting<R> {
+///     async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
+///         self.count();
+///         self.inner.lookup_txt(name).await
+///     }
+///     async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
+///         self.count();
+///         self.inner.lookup_a(name).await
+///     }
+///     async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
+///         self.count();
+///         self.inner.lookup_aaaa(name).await
+///     }
+///     async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
+///         self.count();
+///         self.inner.lookup_mx(name).await
+///     }
+///     async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
+///         self.count();
+///         self.inner.lookup_ptr(ip).await
+///     }
+///     // Forwarded too: the TTLs the inner resolver knows ...
+///     async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
+///         self.count();
+///         self.inner.lookup_txt_ttl(name).await
+///     }
+///     // ... and the answers it holds in memory (not counted: they never reach the network).
+///     fn lookup_a_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv4Addr]>>> {
+///         self.inner.lookup_a_now(name)
+///     }
+///     fn lookup_aaaa_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Ipv6Addr]>>> {
+///         self.inner.lookup_aaaa_now(name)
+///     }
+///     fn lookup_mx_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [Mx]>>> {
+///         self.inner.lookup_mx_now(name)
+///     }
+///     fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
+///         self.inner.lookup_txt_now(name)
+///     }
+///     fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
+///         self.inner.lookup_ptr_now(ip)
+///     }
+/// }
+///
+/// let zone: ZoneResolver = "example.com. A 192.0.2.1".parse().unwrap();
+/// let counting = Counting { inner: zone, awaited: AtomicUsize::new(0) };
+/// // The zone holds its answers in memory: they come through `lookup_a_now`, with nothing awaited.
+/// assert_eq!(counting.lookup_a_now("example.com").unwrap().unwrap()[0], Ipv4Addr::new(192, 0, 2, 1));
+/// assert_eq!(counting.awaited.load(Ordering::Relaxed), 0);
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// // Awaited lookups go through the wrapper's own code.
+/// assert!(counting.lookup_a("example.com").await.is_ok());
+/// assert_eq!(counting.awaited.load(Ordering::Relaxed), 1);
 /// # });
 /// ```
 #[async_trait]

@@ -172,10 +172,17 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
         return Ok(None);
     };
     let owner = String::from_utf8(owner).map_err(|_| "owner name is not UTF-8".to_string())?;
-    let rtype = it
-        .next()
-        .ok_or_else(|| format!("missing record type after {owner:?}"))?;
-    let rtype = String::from_utf8(rtype).map_err(|_| "bad record type".to_string())?;
+    let rtype = it.next().map(String::from_utf8);
+    if let Some(what) = bind_syntax(&owner, rtype.as_ref().and_then(|t| t.as_deref().ok())) {
+        return Err(format!(
+            "{what}: this is not a BIND zone file. The zone text read here has one record per \
+             line, `NAME TYPE DATA`, with absolute names and no TTL, class, `$` directives, `@` or \
+             SOA/NS records (see sender_identity::dns::ZoneResolver)"
+        ));
+    }
+    let rtype = rtype
+        .ok_or_else(|| format!("missing record type after {owner:?}"))?
+        .map_err(|_| "bad record type".to_string())?;
     let rest: Vec<Vec<u8>> = it.collect();
     let text =
         |v: &[u8]| String::from_utf8(v.to_vec()).map_err(|_| "data is not UTF-8".to_string());
@@ -239,13 +246,37 @@ fn parse_line(line: &str) -> Result<Option<(String, ZoneRecord)>, String> {
     Ok(Some((owner, record)))
 }
 
+/// What marks a line as written for a BIND-style master file (RFC 1035 §5) rather than this format,
+/// if anything: such a file would otherwise fail with a puzzling "unknown record type" (its TTL or
+/// class stands where the type belongs here) or, worse, have its relative names read as absolute.
+fn bind_syntax(owner: &str, rtype: Option<&str>) -> Option<String> {
+    if owner.starts_with('$') {
+        return Some(format!("{owner} is a BIND directive"));
+    }
+    if owner == "@" {
+        return Some("@ (the origin) is BIND syntax".into());
+    }
+    let rtype = rtype?;
+    if !rtype.is_empty() && rtype.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(format!("{rtype:?} after the name looks like a BIND TTL"));
+    }
+    let upper = rtype.to_ascii_uppercase();
+    match upper.as_str() {
+        "IN" | "CH" | "HS" | "CS" => Some(format!("{rtype:?} after the name is a BIND class")),
+        "SOA" | "NS" => Some(format!("{upper} records are not served by this zone")),
+        _ => None,
+    }
+}
+
 /// An in-memory DNS zone implementing [`Resolver`]. Names are case-insensitive; a trailing dot is
 /// optional. A name with records of other types answers NODATA, an absent name NXDOMAIN, CNAMEs are
 /// followed (at most 8), and a name can be made to time out or fail, for one type or all.
 ///
 /// # Zone text
 /// One record per line: `NAME TYPE DATA`. `#` or `;` starts a comment outside quotes; blank lines are
-/// ignored. Types and their data:
+/// ignored. It is not a BIND master file: names are absolute (a trailing dot is optional), and there
+/// is no TTL or class column, no `$ORIGIN`/`$TTL` and no `@`; a file written that way is refused
+/// with an error that says so. Types and their data:
 ///
 /// | type | data |
 /// |---|---|
@@ -724,5 +755,39 @@ mod tests {
         assert!("x BOGUS y".parse::<ZoneResolver>().is_err());
         assert!("x".parse::<ZoneResolver>().is_err());
         assert!("x TXT \"\\999\"".parse::<ZoneResolver>().is_err());
+    }
+
+    #[test]
+    fn bind_master_files_are_told_apart() {
+        for (line, what) in [
+            ("$ORIGIN example.org.", "$ORIGIN is a BIND directive"),
+            ("$TTL 3600", "$TTL is a BIND directive"),
+            ("@ TXT \"v=spf1 -all\"", "@ (the origin) is BIND syntax"),
+            (
+                "example.org. 3600 IN A 192.0.2.1",
+                "\"3600\" after the name looks like a BIND TTL",
+            ),
+            (
+                "example.org. IN TXT \"v=spf1 -all\"",
+                "\"IN\" after the name is a BIND class",
+            ),
+            (
+                "example.org. SOA ns. host. 1 2 3 4 5",
+                "SOA records are not served",
+            ),
+            (
+                "example.org. ns ns1.example.org.",
+                "NS records are not served",
+            ),
+        ] {
+            let err = line.parse::<ZoneResolver>().unwrap_err();
+            assert_eq!(err.line, 1);
+            assert!(err.message.starts_with(what), "{line}: {}", err.message);
+            assert!(err.message.contains("not a BIND zone file"), "{line}");
+            assert!(err.message.contains("ZoneResolver"), "{line}");
+        }
+        // An unknown type in this format's own layout is still just that.
+        let err = "x BOGUS y".parse::<ZoneResolver>().unwrap_err();
+        assert_eq!(err.message, "unknown record type \"BOGUS\"");
     }
 }
