@@ -10,14 +10,15 @@
 //!
 //! Options: `--rcpt-domain D` (relay decision for a recipient domain, default `customer.example`),
 //! `--mynetworks "LIST"` (trusted networks, default the demo's), `--relay-domains "LIST"`,
-//! `--authenticated`.
+//! `--authenticated`, `--timeout SECS` (the time limit of each SMTP stage, default 20).
 
 #[path = "support/mod.rs"]
 mod support;
-use support::Dns;
+use support::{say, Dns};
 
 use sender_identity::dns::Resolver;
-use sender_identity::helo::HeloName;
+use sender_identity::helo::{HeloName, HeloResult};
+use sender_identity::iprev::IprevResult;
 use sender_identity::lookup::Lookup;
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Checker, Policy, Verdict};
@@ -25,6 +26,7 @@ use sender_identity::spf::SpfOutput;
 use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 const DEMO_MYNETWORKS: &str = "127.0.0.0/8 [::1]/128 192.0.2.0/24";
 const DEMO_RELAY_DOMAINS: &str = "example.com";
@@ -32,7 +34,7 @@ const DEMO_RELAY_DOMAINS: &str = "example.com";
 const USAGE: &str =
     "usage: check_helo [--helo NAME --ip IP [--mail-from ADDR] [--rcpt-domain DOMAIN]
                   [--authenticated] [--mynetworks LIST] [--relay-domains LIST]
-                  [--zone FILE | --nameserver IP:PORT | --system]]";
+                  [--timeout SECS] [--zone FILE | --nameserver IP:PORT | --system]]";
 
 /// One client to check.
 struct Client {
@@ -45,10 +47,11 @@ struct Client {
 }
 
 struct Args {
-    client: Client,
+    clients: Vec<Client>,
     dns: Dns,
     mynetworks: String,
     relay_domains: String,
+    timeout: Option<Duration>,
 }
 
 fn parse_args(args: &[String]) -> Result<Args, String> {
@@ -59,6 +62,7 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let mut dns = Dns::Demo;
     let mut mynetworks = DEMO_MYNETWORKS.to_string();
     let mut relay_domains = DEMO_RELAY_DOMAINS.to_string();
+    let mut timeout = None;
     while let Some(flag) = it.next() {
         let mut value = || {
             it.next()
@@ -79,6 +83,13 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
             "--authenticated" => authenticated = true,
             "--mynetworks" => mynetworks = value()?,
             "--relay-domains" => relay_domains = value()?,
+            "--timeout" => {
+                let v = value()?;
+                let secs: u64 = v
+                    .parse()
+                    .map_err(|_| format!("--timeout {v:?}: want whole seconds"))?;
+                timeout = Some(Duration::from_secs(secs));
+            }
             "-h" | "--help" => return Err(String::new()),
             other => match Dns::from_flag(other, value) {
                 Some(choice) => dns = choice?,
@@ -89,17 +100,18 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
     let ip = ip.ok_or("--ip is required")?;
     let helo = helo.ok_or("--helo is required")?;
     Ok(Args {
-        client: Client {
+        clients: vec![Client {
             label: "the client given on the command line".into(),
             ip,
             helo,
             mail_from,
             rcpt_domain,
             authenticated,
-        },
+        }],
         dns,
         mynetworks,
         relay_domains,
+        timeout,
     })
 }
 
@@ -151,14 +163,23 @@ fn demo_clients() -> Vec<Client> {
     ]
 }
 
-fn lookups(list: &[Lookup]) -> String {
-    if list.is_empty() {
-        return "no lookups".into();
+/// The lookups a check made, or why it has none.
+fn lookups(list: &[Lookup], timed_out: bool) -> String {
+    match (list.is_empty(), timed_out) {
+        (_, true) => "timed out: no answer within the time limit of the stage".into(),
+        (true, false) => "no lookups".into(),
+        (false, false) => list
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join("; "),
     }
-    list.iter()
-        .map(|l| l.to_string())
-        .collect::<Vec<_>>()
-        .join("; ")
+}
+
+/// Whether a check gave temperror without a single lookup on record: the stage's time limit
+/// ([`Policy::timeout`]) ran out while the first answer was awaited.
+fn timed_out(temperror: bool, lookups: &[Lookup]) -> bool {
+    temperror && lookups.is_empty()
 }
 
 fn verdict(v: &Verdict) -> String {
@@ -179,100 +200,128 @@ fn spf_line(out: &SpfOutput) -> String {
     line
 }
 
-async fn check(checker: &Checker<Arc<dyn Resolver>>, c: &Client) {
-    println!("== {} ({}, HELO {})", c.label, c.ip, c.helo);
+/// Tells, on standard error, what the example is waiting for, when answers come over the network
+/// (and may be slow or never come).
+struct Progress(bool);
+
+impl Progress {
+    fn waiting(&self, what: &str) {
+        if self.0 {
+            eprintln!("  ... {what}");
+        }
+    }
+}
+
+async fn check(checker: &Checker<Arc<dyn Resolver>>, c: &Client, progress: &Progress) {
+    say!("== {} ({}, HELO {})", c.label, c.ip, c.helo);
     let name = HeloName::parse(&c.helo);
     let policy = checker.policy();
     let syntax = match policy.helo_syntax.check(&c.helo) {
         Ok(()) => format!("ok: {:?}", name.syntax()),
         Err(rejection) => format!("refused: {:?} ({rejection})", name.syntax()),
     };
-    println!("  HELO syntax      {syntax}");
+    say!("  HELO syntax      {syntax}");
 
+    progress.waiting(&format!(
+        "iprev: the PTR names of {} and their addresses",
+        c.ip
+    ));
     let (mut session, connect) = checker.connect(c.ip).await;
-    let helo = session.helo(&c.helo).await;
-    let checks = session.helo_checks().expect("after helo");
-    println!(
-        "  HELO exists      {}: {}",
-        checks.exists.result,
-        lookups(&checks.exists.lookups)
-    );
-    let addrs: Vec<String> = checks
-        .confirm
-        .addresses
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
-    println!(
-        "  HELO confirm     {}: {} resolves to [{}]",
-        checks.confirm.result,
-        checks.name,
-        addrs.join(", ")
-    );
     let iprev = session.iprev().expect("after connect");
     let names: Vec<String> = iprev
         .names
         .iter()
         .map(|n| format!("{} ({:?})", n.name, n.status))
         .collect();
-    println!(
+    let iprev_timed_out = timed_out(iprev.result == IprevResult::TempError, &iprev.lookups);
+    say!(
         "  iprev            {}: PTR names [{}]; {}",
         iprev.result,
         names.join(", "),
-        lookups(&iprev.lookups)
+        lookups(&iprev.lookups, iprev_timed_out)
     );
+
+    progress.waiting(&format!(
+        "HELO {}: its A, AAAA and MX records, and SPF for the HELO identity",
+        c.helo
+    ));
+    let helo = session.helo(&c.helo).await;
+    let checks = session.helo_checks().expect("after helo");
+    let exists = &checks.exists;
+    let exists_timed_out = timed_out(exists.result == HeloResult::TempError, &exists.lookups);
+    say!(
+        "  HELO exists      {}: {}",
+        exists.result,
+        lookups(&exists.lookups, exists_timed_out)
+    );
+    let confirm = &checks.confirm;
+    if timed_out(confirm.result == HeloResult::TempError, &confirm.lookups) {
+        say!(
+            "  HELO confirm     {}: {}",
+            confirm.result,
+            lookups(&confirm.lookups, true)
+        );
+    } else {
+        let addrs: Vec<String> = confirm.addresses.iter().map(|a| a.to_string()).collect();
+        say!(
+            "  HELO confirm     {}: {} resolves to [{}]",
+            confirm.result,
+            checks.name,
+            addrs.join(", ")
+        );
+    }
     let (decision, relay) = session.relay(&c.rcpt_domain, c.authenticated);
-    println!("  relay            {decision}");
-    println!(
+    say!("  relay            {decision}");
+    say!(
         "  SPF (HELO)       {}",
         spf_line(session.spf_helo().expect("after helo"))
     );
     let mail = match &c.mail_from {
         Some(sender) => {
+            progress.waiting(&format!("SPF for MAIL FROM {sender}"));
             let v = session.mail_from(sender).await;
             let out = session.spf_mail_from().expect("after mail from");
-            println!("  SPF (MAIL FROM)  {}", spf_line(out));
+            say!("  SPF (MAIL FROM)  {}", spf_line(out));
             Some(v)
         }
         None => None,
     };
-    println!("  verdicts         connect {}", verdict(&connect));
-    println!("                   HELO {}", verdict(&helo));
+    say!("  verdicts         connect {}", verdict(&connect));
+    say!("                   HELO {}", verdict(&helo));
     if let Some(v) = &mail {
-        println!("                   MAIL FROM {}", verdict(v));
+        say!("                   MAIL FROM {}", verdict(v));
     }
-    println!("                   RCPT {}", verdict(&relay));
+    say!("                   RCPT {}", verdict(&relay));
     for reason in connect
         .reasons
         .iter()
         .chain(&helo.reasons)
         .chain(mail.iter().flat_map(|v| &v.reasons))
     {
-        println!("  why              {reason}");
+        say!("  why              {reason}");
     }
     for header in session.headers() {
-        println!("  {}", header.to_string().replace("\r\n", "\n  "));
+        say!("  {}", header.to_string().replace("\r\n", "\n  "));
     }
-    println!();
+    say!();
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let (clients, dns, mynetworks, relay_domains) = if argv.is_empty() {
-        println!(
-            "No arguments: checking demo clients against the embedded demo zone (no network)."
-        );
-        println!("{USAGE}\n");
-        (
-            demo_clients(),
-            Dns::Demo,
-            DEMO_MYNETWORKS.to_string(),
-            DEMO_RELAY_DOMAINS.to_string(),
-        )
+    let args = if argv.is_empty() {
+        say!("No arguments: checking demo clients against the embedded demo zone (no network).");
+        say!("{USAGE}\n");
+        Args {
+            clients: demo_clients(),
+            dns: Dns::Demo,
+            mynetworks: DEMO_MYNETWORKS.to_string(),
+            relay_domains: DEMO_RELAY_DOMAINS.to_string(),
+            timeout: None,
+        }
     } else {
         match parse_args(&argv) {
-            Ok(a) => (vec![a.client], a.dns, a.mynetworks, a.relay_domains),
+            Ok(args) => args,
             Err(message) => {
                 if !message.is_empty() {
                     eprintln!("check_helo: {message}");
@@ -282,6 +331,13 @@ async fn main() -> ExitCode {
             }
         }
     };
+    let Args {
+        clients,
+        dns,
+        mynetworks,
+        relay_domains,
+        timeout,
+    } = args;
     let resolver = match dns.resolver() {
         Ok(r) => r,
         Err(e) => {
@@ -305,9 +361,21 @@ async fn main() -> ExitCode {
     };
     let mut policy = Policy::new("mx.example.net");
     policy.relay = relay;
+    if let Some(timeout) = timeout {
+        policy.timeout = timeout;
+        policy.spf.timeout = Some(timeout);
+    }
+    if dns.is_network() {
+        say!(
+            "DNS: {}; each SMTP stage is given up after {} s.\n",
+            dns.describe(),
+            policy.timeout.as_secs()
+        );
+    }
+    let progress = Progress(dns.is_network());
     let checker = Checker::new(resolver, policy);
     for client in &clients {
-        check(&checker, client).await;
+        check(&checker, client, &progress).await;
     }
     ExitCode::SUCCESS
 }

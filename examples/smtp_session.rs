@@ -10,7 +10,7 @@ mod support;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Action, Checker, Policy, Verdict};
-use support::DEMO_ZONE;
+use support::{say, DEMO_ZONE};
 
 /// The SMTP reply for a verdict at a stage that succeeded so far.
 fn reply(verdict: &Verdict, ok: &str) -> String {
@@ -32,35 +32,35 @@ async fn session(
     from: &str,
     rcpt: &str,
 ) {
-    println!("--- connection from {client}");
+    say!("--- connection from {client}");
     let (mut s, v) = checker.connect(client.parse().expect("demo address")).await;
-    println!("S: {}", reply(&v, "220 mx.example.net ESMTP"));
+    say!("S: {}", reply(&v, "220 mx.example.net ESMTP"));
     if refused(&v) {
         return;
     }
-    println!("C: EHLO {helo}");
+    say!("C: EHLO {helo}");
     let v = s.helo(helo).await;
-    println!("S: {}", reply(&v, "250 mx.example.net"));
+    say!("S: {}", reply(&v, "250 mx.example.net"));
     if refused(&v) {
         return;
     }
-    println!("C: MAIL FROM:<{from}>");
+    say!("C: MAIL FROM:<{from}>");
     let v = s.mail_from(from).await;
-    println!("S: {}", reply(&v, "250 2.1.0 Ok"));
+    say!("S: {}", reply(&v, "250 2.1.0 Ok"));
     if refused(&v) {
         return;
     }
     let domain = rcpt.rsplit_once('@').map_or(rcpt, |(_, d)| d);
-    println!("C: RCPT TO:<{rcpt}>");
+    say!("C: RCPT TO:<{rcpt}>");
     let (_, v) = s.relay(domain, false);
-    println!("S: {}", reply(&v, "250 2.1.5 Ok"));
+    say!("S: {}", reply(&v, "250 2.1.5 Ok"));
     if refused(&v) {
         return;
     }
-    println!("C: DATA ...");
-    println!("S: 250 2.0.0 Ok: queued, with these fields prepended:");
+    say!("C: DATA ...");
+    say!("S: 250 2.0.0 Ok: queued, with these fields prepended:");
     for header in s.headers() {
-        println!("   {}", header.to_string().replace("\r\n", "\n   "));
+        say!("   {}", header.to_string().replace("\r\n", "\n   "));
     }
 }
 

@@ -13,7 +13,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use support::Dns;
+use support::{say, Dns};
 
 use sender_identity::dns::Resolver;
 use sender_identity::spf::{Config, SpfOutput, Verifier};
@@ -85,20 +85,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
 }
 
 fn print(out: &SpfOutput) {
-    println!("result:      {}", out.result);
-    println!("identity:    {} ({})", out.identity.as_str(), out.domain());
-    println!("why:         {}", out.cause);
+    say!("result:      {}", out.result);
+    say!("identity:    {} ({})", out.identity.as_str(), out.domain());
+    say!("why:         {}", out.cause);
     if let Some(exp) = &out.explanation {
-        println!("explanation: {exp}");
+        say!("explanation: {exp}");
     }
-    println!(
+    say!(
         "lookups:     {}/10 DNS terms, {}/2 void",
-        out.dns_lookups, out.void_lookups
+        out.dns_lookups,
+        out.void_lookups
     );
     if let Some(trace) = &out.trace {
-        println!("trace:");
+        say!("trace:");
         for line in trace.to_string().lines() {
-            println!("  {line}");
+            say!("  {line}");
         }
     }
 }
@@ -129,6 +130,10 @@ async fn main() -> ExitCode {
         }
     };
     let dns = args.query.as_ref().map_or(&Dns::Demo, |q| &q.dns);
+    if dns.is_network() {
+        // Real name servers may be slow or silent: say what the wait is for.
+        eprintln!("... asking {}", dns.describe());
+    }
     let resolver = match dns.resolver() {
         Ok(r) => r,
         Err(e) => {
@@ -145,7 +150,7 @@ async fn main() -> ExitCode {
     match args.query {
         Some(q) => print(&query(&spf, q.ip, &q.helo, &q.sender).await),
         None => {
-            println!("No arguments: running demo queries on the embedded demo zone.\n{USAGE}\n");
+            say!("No arguments: running demo queries on the embedded demo zone.\n{USAGE}\n");
             for (ip, helo, sender) in [
                 ("192.0.2.10", "mail.example.com", "alice@example.com"),
                 ("198.51.100.20", "out.example.net", "alice@example.com"),
@@ -169,9 +174,9 @@ async fn main() -> ExitCode {
                 } else {
                     sender.to_string()
                 };
-                println!("== {ip} as {who}");
+                say!("== {ip} as {who}");
                 print(&query(&spf, ip.parse().expect("demo IP"), helo, sender).await);
-                println!();
+                say!();
             }
         }
     }
