@@ -65,6 +65,9 @@
 //! # });
 //! ```
 
+#[cfg(test)]
+#[path = "../tests/common/cases.rs"]
+mod cases;
 mod deadline;
 pub mod dns;
 mod hash;

@@ -1,6 +1,9 @@
 //! Property tests of the record parser: generated records round-trip through `Display`, and junk of
 //! any kind gives an error, never a panic. Evaluation of generated records stays within the limits.
 
+mod common;
+
+use common::cases::cases;
 use proptest::prelude::*;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::spf::{parse_explanation, Config, Record, Verifier};
@@ -102,7 +105,7 @@ fn record_text() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(1000)))]
 
     /// Every record built from the grammar parses, and its canonical text parses to the same AST.
     #[test]
@@ -145,7 +148,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
 
     /// Evaluating any generated record (in a zone where every name answers) ends within the limits.
     #[test]

@@ -1575,7 +1575,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(20000))]
+            #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(2000)))]
 
             #[test]
             fn address_like_text(s in address_like()) {
@@ -1760,7 +1760,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(20000))]
+            #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(2000)))]
 
             #[test]
             fn address_like_text(s in "[0-9./ ]{0,24}") {
@@ -1901,7 +1901,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(20000))]
+            #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(2000)))]
 
             #[test]
             fn accepted_terms_parse_the_same(token in token(), next in prop::sample::select(vec!["", " ", " -all"])) {
@@ -1981,7 +1981,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(20000))]
+            #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(2000)))]
 
             #[test]
             fn accepted_strings_parse_the_same(pieces in prop::collection::vec(piece(), 1..6), space in any::<bool>()) {

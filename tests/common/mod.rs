@@ -2,5 +2,7 @@
 //! what is here, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod cases;
+#[cfg(feature = "hickory")]
 pub mod dns_server;
 pub mod resolvers;
