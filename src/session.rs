@@ -39,6 +39,7 @@
 
 use crate::deadline::within;
 use crate::dns::Resolver;
+use crate::envelope;
 use crate::headers::{self, AuthenticationResults, Header, MethodResult, ReceivedSpf};
 use crate::helo::{self, HeloName, HeloOutcome, HeloPolicy, HeloResult};
 use crate::iprev::{self, IprevOptions, IprevOutput, IprevResult};
@@ -188,7 +189,8 @@ impl SpfActions {
 #[non_exhaustive]
 pub struct Policy {
     /// The receiver's host name: the `authserv-id` of `Authentication-Results`, `receiver=` of
-    /// `Received-SPF`, and `%{r}` in SPF explanations.
+    /// `Received-SPF`, and `%{r}` in SPF explanations (and so in SMTP replies that quote them).
+    /// It is the only copy: [`Checker::new`] sets `spf.receiver` from it.
     pub authserv_id: String,
     /// The HELO/EHLO syntax rules (default [`HeloPolicy::Strict`]).
     pub helo_syntax: HeloPolicy,
@@ -214,7 +216,8 @@ pub struct Policy {
     pub iprev: IprevOptions,
     /// Who may relay.
     pub relay: RelayPolicy,
-    /// The SPF evaluation settings (`receiver` is set from `authserv_id`).
+    /// The SPF evaluation settings. Their `receiver` is not read: [`Checker::new`] replaces it
+    /// with [`authserv_id`](Self::authserv_id).
     pub spf: Config,
     /// The longest a stage's DNS work may take (the iprev check at connect; the HELO existence and
     /// confirmation lookups); running out gives temperror for the unfinished checks. SPF has its
@@ -225,10 +228,6 @@ pub struct Policy {
 impl Policy {
     /// The default policy for a receiver called `authserv_id`.
     pub fn new(authserv_id: &str) -> Self {
-        let spf = Config {
-            receiver: authserv_id.to_string(),
-            ..Config::default()
-        };
         Policy {
             authserv_id: authserv_id.to_string(),
             helo_syntax: HeloPolicy::default(),
@@ -242,7 +241,7 @@ impl Policy {
             iprev_temperror: Action::Tag,
             iprev: IprevOptions::default(),
             relay: RelayPolicy::default(),
-            spf,
+            spf: Config::default(),
             timeout: Duration::from_secs(20),
         }
     }
@@ -276,8 +275,11 @@ impl<R> fmt::Debug for Checker<R> {
 }
 
 impl<R: Resolver> Checker<R> {
-    /// A checker over `resolver` with `policy`, caching up to 10,000 parsed SPF records.
-    pub fn new(resolver: R, policy: Policy) -> Self {
+    /// A checker over `resolver` with `policy`, caching up to 10,000 parsed SPF records. The SPF
+    /// receiver name (`%{r}`) is set to `policy.authserv_id` here, so a name changed after
+    /// [`Policy::new`] is the name every header and reply uses.
+    pub fn new(resolver: R, mut policy: Policy) -> Self {
+        policy.spf.receiver.clone_from(&policy.authserv_id);
         let spf = Verifier::with_config(resolver, policy.spf.clone())
             .with_cache(Arc::new(RecordCache::new(10_000)));
         Checker {
@@ -481,16 +483,22 @@ impl<R: Resolver> Session<R> {
         verdict
     }
 
-    /// The MAIL FROM stage: SPF for the sender (`""` or `<>` for the null sender, checked as
-    /// `postmaster@<helo>`). Call [`Session::helo`] first; without it the HELO is taken as empty.
-    pub async fn mail_from(&mut self, sender: &str) -> Verdict {
+    /// The MAIL FROM stage: SPF for the sender. `arg` is the `MAIL FROM` argument as received:
+    /// [`envelope::sender`] takes the address out of it (angle brackets, ESMTP parameters such as
+    /// `SIZE=100` and a source route are dropped), and the SPF check and both header fields use
+    /// that address. The null sender (`""` or `<>`) is checked as `postmaster@<helo>`. Call
+    /// [`Session::helo`] first; without it the HELO is taken as empty.
+    pub async fn mail_from(&mut self, arg: &str) -> Verdict {
         let checker = self.checker.clone();
         let helo = self.helo.as_ref().map_or("", |h| h.name.normalized());
         let helo = helo.to_string();
+        // `check_mail_from` reads the raw argument with the same function, so the address checked
+        // is `sender` whatever the argument holds.
+        let sender = envelope::sender(arg);
         let spf = checker
             .inner
             .spf
-            .check_mail_from(self.client, &helo, sender)
+            .check_mail_from(self.client, &helo, arg)
             .await;
         let mut verdict = Verdict::accept();
         self.add_spf(&mut verdict, &spf, &checker.policy().spf_mail_from);
@@ -556,7 +564,6 @@ impl<R: Resolver> Session<R> {
         }
         let mut ar = AuthenticationResults::new(&policy.authserv_id);
         if let Some((sender, out)) = &self.spf_mail_from {
-            let sender = sender.trim().trim_start_matches('<').trim_end_matches('>');
             let value = if sender.is_empty() {
                 format!("postmaster@{helo}")
             } else {

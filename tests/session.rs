@@ -22,6 +22,8 @@ const ZONE: &str = r#"
     slow.example.       TIMEOUT
     other.example.net.  A    198.51.100.99
     203.0.113.66        PTR  mail.example.com.
+    exp.example.        TXT  "v=spf1 -all exp=why.exp.example"
+    why.exp.example.    TXT  "%{r} refuses %{i}"
 "#;
 
 fn ip(s: &str) -> IpAddr {
@@ -240,4 +242,74 @@ async fn every_stage_ends_at_its_time_limit_with_temperror() {
     assert_eq!(v.action, Action::Defer, "SPF temperror defers by default");
     let v = s.mail_from("a@example.com").await;
     assert_eq!(v.reply.unwrap().code, 451);
+}
+
+/// Item 1 of issue 15: the raw `MAIL FROM` argument (brackets, ESMTP parameters) gives one sender,
+/// the same in the SPF check, `Received-SPF` and `Authentication-Results`.
+#[tokio::test]
+async fn mail_from_argument_is_read_once_for_spf_and_both_headers() {
+    let checker = checker(Policy::new("mx.example.net"));
+    for arg in [
+        "<alice@example.com>",
+        "<alice@example.com> SIZE=100 BODY=8BITMIME",
+        "<@relay.example:alice@example.com>",
+    ] {
+        let (mut s, _) = checker.connect(ip("192.0.2.10")).await;
+        s.helo("mail.example.com").await;
+        s.mail_from(arg).await;
+        let out = s.spf_mail_from().unwrap();
+        assert_eq!(out.result, sender_identity::spf::SpfResult::Pass, "{arg}");
+        let headers = s.headers();
+        assert_eq!(
+            headers[0].value,
+            "pass (mx.example.net: domain of alice@example.com designates 192.0.2.10 as \
+             permitted sender) client-ip=192.0.2.10; envelope-from=alice@example.com; \
+             helo=mail.example.com; receiver=mx.example.net; identity=mailfrom; mechanism=mx",
+            "{arg}"
+        );
+        assert!(
+            headers[1]
+                .value
+                .contains("spf=pass smtp.mailfrom=alice@example.com;"),
+            "{arg}: {}",
+            headers[1].value
+        );
+    }
+    // The null sender with a parameter: `postmaster@<helo>` everywhere.
+    let (mut s, _) = checker.connect(ip("192.0.2.10")).await;
+    s.helo("mail.example.com").await;
+    s.mail_from("<> SIZE=100").await;
+    let headers = s.headers();
+    assert!(
+        headers[0]
+            .value
+            .contains("domain of postmaster@mail.example.com designates"),
+        "{}",
+        headers[0].value
+    );
+    assert!(headers[0]
+        .value
+        .contains("envelope-from=postmaster@mail.example.com;"));
+    assert!(headers[1]
+        .value
+        .contains("spf=pass smtp.mailfrom=postmaster@mail.example.com"));
+}
+
+/// Item 6 of issue 15: `authserv_id` is the one receiver name, even when changed after
+/// `Policy::new`: SMTP replies quoting `%{r}` follow it.
+#[tokio::test]
+async fn receiver_name_follows_authserv_id_set_after_policy_new() {
+    let mut policy = Policy::new("old.example.net");
+    policy.authserv_id = "new.example.net".to_string();
+    let checker = checker_with(policy);
+    assert_eq!(checker.policy().spf.receiver, "new.example.net");
+    let (mut s, _) = checker.connect(ip("203.0.113.5")).await;
+    s.helo("mail.example.com").await;
+    let v = s.mail_from("bob@exp.example").await;
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(
+        v.reply.unwrap().to_string(),
+        "550 5.7.23 SPF validation failed: new.example.net refuses 203.0.113.5"
+    );
+    assert!(s.headers()[0].value.contains("receiver=new.example.net;"));
 }
