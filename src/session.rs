@@ -41,7 +41,7 @@ use crate::deadline::within;
 use crate::dns::Resolver;
 use crate::envelope;
 use crate::headers::{self, AuthenticationResults, Header, MethodResult, ReceivedSpf};
-use crate::helo::{self, HeloName, HeloOutcome, HeloPolicy, HeloResult};
+use crate::helo::{self, ExistsOptions, HeloName, HeloOutcome, HeloPolicy, HeloResult};
 use crate::iprev::{self, IprevOptions, IprevOutput, IprevResult};
 use crate::relay::{RelayDecision, RelayPolicy};
 use crate::spf::{Config, Identity, RecordCache, SpfOutput, SpfResult, Verifier};
@@ -196,7 +196,11 @@ pub struct Policy {
     pub helo_syntax: HeloPolicy,
     /// What to do with a HELO the syntax rules refuse (default reject, with the rules' reply).
     pub helo_invalid: Action,
-    /// What to do when the HELO name has no A, AAAA or MX records (default tag; Postfix
+    /// How the HELO name is looked up for [`helo_unknown`](Self::helo_unknown) (default
+    /// [`ExistsOptions::default`]; [`ExistsOptions::postfix`] refuses a trailing dot unasked).
+    pub helo_exists: ExistsOptions,
+    /// What to do when the HELO name has no A, AAAA or MX records, or, with
+    /// [`ExistsOptions::postfix`], ends in a dot (default tag; Postfix
     /// `reject_unknown_helo_hostname` would reject with 450 4.7.1).
     pub helo_unknown: Action,
     /// What to do when the HELO does not lead back to the client (default tag: RFC 5321 §4.1.4
@@ -232,6 +236,7 @@ impl Policy {
             authserv_id: authserv_id.to_string(),
             helo_syntax: HeloPolicy::default(),
             helo_invalid: Action::Reject,
+            helo_exists: ExistsOptions::default(),
             helo_unknown: Action::Tag,
             helo_mismatch: Action::Tag,
             spf_helo: SpfActions::default(),
@@ -425,7 +430,7 @@ impl<R: Resolver> Session<R> {
         let limit = Some(policy.timeout);
         let timed_out = || HeloOutcome::new(HeloResult::TempError, Vec::new(), Vec::new());
         let (exists, confirm, spf) = join3(
-            within(limit, helo::exists(resolver, &name)),
+            within(limit, helo::exists(resolver, &name, &policy.helo_exists)),
             within(limit, helo::confirm(resolver, &name, self.client)),
             checker.inner.spf.check_helo(self.client, arg),
         )
@@ -446,6 +451,19 @@ impl<R: Resolver> Session<R> {
                     )
                 },
                 format!("HELO {shown} does not resolve"),
+            ),
+            // Not a name that can be looked up (a bare IP, a bad name, a trailing dot under
+            // `ExistsOptions::postfix`): Postfix answers these "Host not found" too.
+            HeloResult::PermError => verdict.add(
+                policy.helo_unknown,
+                || {
+                    Reply::new(
+                        450,
+                        "4.7.1",
+                        &format!("<{shown}>: Helo command rejected: Host not found"),
+                    )
+                },
+                format!("HELO {shown} is not a host name to look up"),
             ),
             HeloResult::TempError => verdict.add(
                 policy.helo_unknown.min(Action::Defer),

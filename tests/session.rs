@@ -313,3 +313,46 @@ async fn receiver_name_follows_authserv_id_set_after_policy_new() {
     );
     assert!(s.headers()[0].value.contains("receiver=new.example.net;"));
 }
+
+/// Item 5 of issue 15: with Postfix's rules, a trailing-dot HELO passes the syntax check and
+/// `reject_unknown_helo_hostname` answers 450 "Host not found" without looking it up.
+#[tokio::test]
+async fn postfix_helo_rules_refuse_a_trailing_dot_as_host_not_found() {
+    use sender_identity::helo::{ExistsOptions, HeloPolicy, HeloResult};
+    let mut policy = Policy::new("mx.example.net");
+    policy.helo_syntax = HeloPolicy::PostfixInvalid;
+    policy.helo_exists = ExistsOptions::postfix();
+    policy.helo_unknown = Action::Reject;
+    let (mut s, _) = checker_with(policy).connect(ip("192.0.2.10")).await;
+    let v = s.helo("mail.example.com.").await;
+    let checks = s.helo_checks().unwrap();
+    assert_eq!(checks.exists.result, HeloResult::PermError);
+    assert!(checks.exists.lookups.is_empty());
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(
+        v.reply.unwrap().to_string(),
+        "450 4.7.1 <mail.example.com.>: Helo command rejected: Host not found"
+    );
+    // The default looks the name up without the dot.
+    let (mut s, _) = checker(Policy::new("mx.example.net"))
+        .connect(ip("192.0.2.10"))
+        .await;
+    s.helo("mail.example.com.").await;
+    assert_eq!(s.helo_checks().unwrap().exists.result, HeloResult::Pass);
+}
+
+/// Item 5 of issue 15: `localhost.localdomain` is classed with `localhost`, and the default
+/// (strict) rules refuse it.
+#[tokio::test]
+async fn localhost_localdomain_helo_is_flagged_like_localhost() {
+    use sender_identity::helo::{HeloResult, HeloSyntax};
+    let (mut s, _) = checker(Policy::new("mx.example.net"))
+        .connect(ip("192.0.2.10"))
+        .await;
+    let v = s.helo("LocalHost.LocalDomain").await;
+    let checks = s.helo_checks().unwrap();
+    assert_eq!(checks.name.syntax(), HeloSyntax::Localhost);
+    assert_eq!(checks.exists.result, HeloResult::None, "not looked up");
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(v.reply.unwrap().to_string(), "501 5.5.2 Invalid name");
+}
