@@ -16,9 +16,12 @@
 /// - A source route (`<@relay1,@relay2:user@example.com>`, RFC 5321 §4.1.2 `A-d-l`) is dropped:
 ///   RFC 5321 §4.1.1.3 says receivers "MUST recognize source route syntax but SHOULD strip off the
 ///   source route specification and utilize the domain name associated with the mailbox".
-/// - An address without brackets (`a@example.com SIZE=100`, which Postfix accepts unless
-///   `strict_rfc821_envelopes` is set) ends at the first whitespace outside a quoted string;
-///   what follows is taken as parameters.
+/// - An address without brackets may be a bare address from a policy protocol or a milter, whose
+///   local part can hold spaces (Postfix sends `"Macro Error"@example.com` as `Macro
+///   Error@example.com`), or a raw argument without brackets (`a@example.com SIZE=100`, which
+///   Postfix accepts unless `strict_rfc821_envelopes` is set). A domain holds no whitespace, so
+///   such an address ends at the first whitespace (outside a quoted string) after its `@`; what
+///   follows is taken as parameters. Before the `@`, whitespace is kept.
 /// - `<>` (or an empty argument) is the null sender: the result is empty.
 /// - A `<` without its `>` is not a path: the argument is returned trimmed and unchanged, and SPF
 ///   finds no valid domain in it.
@@ -33,13 +36,19 @@
 /// assert_eq!(sender("<@relay.example,@gw.example:bob@example.org>"), "bob@example.org");
 /// assert_eq!(sender("<\"odd> name\"@example.com>"), "\"odd> name\"@example.com");
 /// assert_eq!(sender("alice@example.com SIZE=100"), "alice@example.com");
+/// assert_eq!(sender("Macro Error@example.com"), "Macro Error@example.com");
 /// assert_eq!(sender("<>"), "");
 /// assert_eq!(sender("<> SIZE=100"), "");
 /// ```
 pub fn sender(arg: &str) -> &str {
     let arg = arg.trim_ascii();
     let Some(rest) = arg.strip_prefix('<') else {
-        return &arg[..token_end(arg, |b| b.is_ascii_whitespace())];
+        let mut seen_at = false;
+        let end = token_end(arg, |b| {
+            seen_at |= b == b'@';
+            seen_at && b.is_ascii_whitespace()
+        });
+        return &arg[..end];
     };
     let end = token_end(rest, |b| b == b'>');
     if end == rest.len() {
@@ -57,7 +66,7 @@ pub fn sender(arg: &str) -> &str {
 
 /// Where the first byte `stop` accepts, outside a quoted string, is in `s` (its length if there is
 /// none). In a quoted string a backslash escapes the next byte (RFC 5321 `quoted-pairSMTP`).
-fn token_end(s: &str, stop: impl Fn(u8) -> bool) -> usize {
+fn token_end(s: &str, mut stop: impl FnMut(u8) -> bool) -> usize {
     let (mut quoted, mut escaped) = (false, false);
     for (i, b) in s.bytes().enumerate() {
         match b {
@@ -91,6 +100,11 @@ mod tests {
             ("<\"a>b\"@example.com> SIZE=1", "\"a>b\"@example.com"),
             ("<\"a\\\"> b\"@example.com>", "\"a\\\"> b\"@example.com"),
             ("\"a b\"@example.com SIZE=1", "\"a b\"@example.com"),
+            ("\"a@b c\"@example.com SIZE=1", "\"a@b c\"@example.com"),
+            ("Macro Error@example.com", "Macro Error@example.com"),
+            ("Macro Error@example.com SIZE=1", "Macro Error@example.com"),
+            ("a@example.com AUTH=b@example.net", "a@example.com"),
+            ("example.com SIZE=1", "example.com SIZE=1"),
             ("<>", ""),
             ("<> SIZE=100", ""),
             ("", ""),
