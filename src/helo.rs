@@ -709,9 +709,11 @@ impl Default for ExistsOptions {
 }
 
 impl ExistsOptions {
-    /// As Postfix `reject_unknown_helo_hostname` (Postfix 2.x and 3.x, `smtpd_check.c`
-    /// `reject_unknown_hostname()`): a trailing-dot name gets [`HeloResult::PermError`] without a
-    /// query, which Postfix answers `450 4.7.1 <NAME>: Helo command rejected: Host not found`.
+    /// As Postfix `reject_unknown_helo_hostname` (as read in Postfix 3.12, `smtpd/smtpd_check.c`
+    /// `reject_unknown_hostname()` and `dns/dns_lookup.c`, which returns "not found" without a
+    /// query for a name `valid_hostname()` refuses): a trailing-dot name gets
+    /// [`HeloResult::PermError`] without a query, which Postfix answers `450 4.7.1 <NAME>: Helo
+    /// command rejected: Host not found`.
     pub fn postfix() -> Self {
         ExistsOptions {
             strip_trailing_dot: false,

@@ -426,7 +426,8 @@ pub enum NetSyntax {
     /// Postfix refuses. The default ([`NetList::parse`]).
     #[default]
     Lenient,
-    /// Only what Postfix accepts in `mynetworks` (Postfix 2.x and 3.x, `util/match_ops.c`): IPv6
+    /// Only what Postfix accepts in `mynetworks` (its `MATCH_DICTIONARY` test in
+    /// `util/match_ops.c` and `util/match_list.c`, unchanged from Postfix 2.x to 3.12): IPv6
     /// inside `[]`, so a list that parses here also works in `main.cf`. An unbracketed IPv6
     /// entry is [`EntryError::UnbracketedIpv6`].
     Postfix,
@@ -447,7 +448,8 @@ pub enum NetSyntax {
 /// - host bits set after the prefix (`192.168.1.1/24`);
 /// - a bad address or prefix length;
 /// - a lone `!`;
-/// - host names, `/file` and `type:table` items.
+/// - host names, `/file` and `type:table` items;
+/// - under [`NetSyntax::Postfix`], IPv6 without brackets.
 ///
 /// An entry is never widened or dropped silently.
 ///
@@ -826,9 +828,10 @@ pub enum ParentMatching {
     /// `.example.com` style Postfix plans to require everywhere).
     #[default]
     Explicit,
-    /// Postfix's default (`parent_domain_matches_subdomains` lists `relay_domains` in every
-    /// version to date, 3.x included, whatever the `compatibility_level`): `example.com` matches
-    /// itself and every name below it; `.example.com` matches nothing.
+    /// Postfix's default: `parent_domain_matches_subdomains` lists `relay_domains`
+    /// (`DEF_PAR_DOM_MATCH` in `global/mail_params.h`, from Postfix 1.0 to 3.12; no
+    /// `compatibility_level` changes it). `example.com` matches itself and every name below it;
+    /// `.example.com` matches nothing.
     Postfix,
     /// Not an MTA's reading: `example.com` matches itself and every name below it, and
     /// `.example.com` matches strict subdomains.
