@@ -28,8 +28,9 @@ fn dns_checks(c: &mut Criterion) {
         b.iter(|| black_box(HeloName::parse(black_box("mail.example.com"))))
     });
     group.bench_function("helo-exists", |b| {
-        b.to_async(&rt)
-            .iter(|| async { black_box(helo::exists(&zone, &name).await) })
+        b.to_async(&rt).iter(|| async {
+            black_box(helo::exists(&zone, &name, &helo::ExistsOptions::default()).await)
+        })
     });
     group.bench_function("helo-confirm", |b| {
         b.to_async(&rt)

@@ -79,7 +79,8 @@ pub enum HeloSyntax {
     BadLiteral,
     /// An IPv4 or IPv6 address without brackets, `192.0.2.1`: not RFC 5321.
     BareIp(IpAddr),
-    /// `localhost` or a name under it (RFC 6761 §6.3): never a usable identity from a remote client.
+    /// `localhost` or a name under it (RFC 6761 §6.3), or `localhost.localdomain` (the default host
+    /// name of many unconfigured systems): never a usable identity from a remote client.
     Localhost,
     /// One label and no dot, `mailserver`.
     SingleLabel,
@@ -295,7 +296,7 @@ impl Shape {
             S::LabelTooLong
         } else if self.bad_hyphen {
             S::BadHyphen
-        } else if is_within(normalized, "localhost") {
+        } else if is_within(normalized, "localhost") || normalized == "localhost.localdomain" {
             S::Localhost
         } else if self.underscore {
             S::Underscore
@@ -442,6 +443,7 @@ impl std::error::Error for HeloRejection {}
 /// | `[2001:db8::1]` | 501 | 501 | 501 | ok |
 /// | `[IPv4:1.2.3.4]` | 501 | 501 | 501 | ok |
 /// | `localhost` | 501 | ok | 504 | ok |
+/// | `localhost.localdomain` | 501 | ok | ok | ok |
 /// | `foo_bar.example.com` | 501 | ok | ok | 501 unless `_` allowed |
 /// | `-a.example.com`, 64-byte label | 501 | 501 | 504 | ok |
 /// | `müller.example` | 501 | 501 | 504 (ok with SMTPUTF8) | 501 |
@@ -525,6 +527,8 @@ impl HeloPolicy {
                     HeloSyntax::Fqdn if !helo.trailing_dot => return Ok(()),
                     HeloSyntax::AddressLiteral(_) => return Ok(()),
                     _ if helo.is_literal() => R::InvalidAddress,
+                    // `localhost.localdomain` is fully qualified, just not a usable name.
+                    HeloSyntax::Localhost if helo.shape.labels > 1 => R::InvalidName,
                     HeloSyntax::SingleLabel | HeloSyntax::Localhost | HeloSyntax::BareIp(_) => {
                         R::NotFullyQualified
                     }
@@ -672,6 +676,51 @@ fn not_a_name(helo: &HeloName) -> HeloResult {
     }
 }
 
+/// How [`exists`] reads the HELO name. Start from [`ExistsOptions::default`] or
+/// [`ExistsOptions::postfix`].
+///
+/// | | `default()` | `postfix()` |
+/// |---|---|---|
+/// | `strip_trailing_dot` | yes | no |
+///
+/// ```
+/// use sender_identity::helo::ExistsOptions;
+///
+/// assert!(ExistsOptions::default().strip_trailing_dot);
+/// assert!(!ExistsOptions::postfix().strip_trailing_dot);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct ExistsOptions {
+    /// Look a name written with a trailing dot (`mail.example.com.`) up without the dot. When
+    /// off, such a name is not looked up and gives [`HeloResult::PermError`], as Postfix
+    /// `reject_unknown_helo_hostname` answers "Host not found" for it without a query (it keeps the
+    /// dot, and `valid_hostname()` refuses a trailing dot). Default `true`.
+    pub strip_trailing_dot: bool,
+}
+
+impl Default for ExistsOptions {
+    /// Names with a trailing dot are looked up without it.
+    fn default() -> Self {
+        ExistsOptions {
+            strip_trailing_dot: true,
+        }
+    }
+}
+
+impl ExistsOptions {
+    /// As Postfix `reject_unknown_helo_hostname` (as read in Postfix 3.12, `smtpd/smtpd_check.c`
+    /// `reject_unknown_hostname()` and `dns/dns_lookup.c`, which returns "not found" without a
+    /// query for a name `valid_hostname()` refuses): a trailing-dot name gets
+    /// [`HeloResult::PermError`] without a query, which Postfix answers `450 4.7.1 <NAME>: Helo
+    /// command rejected: Host not found`.
+    pub fn postfix() -> Self {
+        ExistsOptions {
+            strip_trailing_dot: false,
+        }
+    }
+}
+
 /// Whether the HELO name exists in DNS, as Postfix `reject_unknown_helo_hostname` asks: A, then
 /// AAAA, then MX, stopping at the first that has records (at most 3 queries; CNAMEs are followed by
 /// the resolver).
@@ -682,24 +731,38 @@ fn not_a_name(helo: &HeloName) -> HeloResult {
 /// | all three NXDOMAIN or NODATA | `Fail` (Postfix: 450 4.7.1 "Host not found") |
 /// | no records, and a timeout or server failure on any of the three | `TempError` (Postfix: `defer_if_permit`) |
 /// | an address literal (Postfix checks its syntax only) | `None` |
-/// | a single label or `localhost` | `None` |
+/// | a single label, `localhost` or `localhost.localdomain` | `None` |
+/// | a trailing dot, with [`ExistsOptions::postfix`] | `PermError` (Postfix: "Host not found" without a query) |
 /// | anything else without a [`HeloName::domain`] | `PermError` (Postfix: "Host not found" without a query) |
 ///
-/// Unlike Postfix, a trailing dot is stripped before the lookup, so `mail.example.com.` is looked
-/// up rather than refused.
+/// With [`ExistsOptions::default`], unlike Postfix, a trailing dot is stripped before the lookup,
+/// so `mail.example.com.` is looked up rather than refused.
 ///
 /// ```
 /// use sender_identity::dns::ZoneResolver;
-/// use sender_identity::helo::{exists, HeloName, HeloResult};
+/// use sender_identity::helo::{exists, ExistsOptions, HeloName, HeloResult};
 ///
 /// let zone: ZoneResolver = "mail.example.com. MX 0 .".parse().unwrap(); // a null MX
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let outcome = exists(&zone, &HeloName::parse("mail.example.com")).await;
+/// let helo = HeloName::parse("mail.example.com");
+/// let outcome = exists(&zone, &helo, &ExistsOptions::default()).await;
 /// assert_eq!(outcome.result, HeloResult::Pass);
 /// assert_eq!(outcome.lookups.len(), 3); // A, AAAA, MX
+///
+/// let dotted = HeloName::parse("mail.example.com.");
+/// let outcome = exists(&zone, &dotted, &ExistsOptions::postfix()).await;
+/// assert_eq!(outcome.result, HeloResult::PermError);
+/// assert!(outcome.lookups.is_empty());
 /// # });
 /// ```
-pub async fn exists<R: Resolver + ?Sized>(resolver: &R, helo: &HeloName) -> HeloOutcome {
+pub async fn exists<R: Resolver + ?Sized>(
+    resolver: &R,
+    helo: &HeloName,
+    options: &ExistsOptions,
+) -> HeloOutcome {
+    if helo.trailing_dot && !options.strip_trailing_dot {
+        return HeloOutcome::new(HeloResult::PermError, Vec::new(), Vec::new());
+    }
     let Some(name) = helo.domain() else {
         let result = match helo.literal_ip() {
             Some(_) => HeloResult::None,
@@ -836,7 +899,10 @@ mod tests {
             ("localhost", S::Localhost),
             ("LocalHost.", S::Localhost),
             ("mail.localhost", S::Localhost),
-            ("localhost.localdomain", S::Fqdn),
+            ("localhost.localdomain", S::Localhost),
+            ("LocalHost.LocalDomain.", S::Localhost),
+            ("mail.localhost.localdomain", S::Fqdn),
+            ("localhost.localdomain.example", S::Fqdn),
             ("mail.123", S::NumericTld),
             ("1.2.3.4.5", S::Numeric),
             ("300.1.2.3", S::Numeric),
@@ -1014,6 +1080,9 @@ mod tests {
     #[test]
     fn table_localhost() {
         row("localhost", 0, 504, 0);
+        // Classed with `localhost`, but the engines only check syntax: all three accept it.
+        row("localhost.localdomain", 0, 0, 0);
+        row("LOCALHOST.LOCALDOMAIN.", 0, 0, 0);
     }
 
     #[test]
@@ -1193,6 +1262,7 @@ mod tests {
             ("-a.example.com", R::InvalidName),
             ("müller.example", R::InvalidName),
             ("localhost", R::NotFullyQualified),
+            ("localhost.localdomain", R::InvalidName),
             ("mailserver", R::NotFullyQualified),
             ("192.0.2.1", R::NotFullyQualified),
             ("[2001:db8::1]", R::InvalidAddress),
@@ -1229,7 +1299,11 @@ mod tests {
     }
 
     fn exists_of(arg: &str) -> HeloOutcome {
-        block(exists(&zone(), &HeloName::parse(arg)))
+        block(exists(
+            &zone(),
+            &HeloName::parse(arg),
+            &ExistsOptions::default(),
+        ))
     }
 
     #[test]
@@ -1297,6 +1371,7 @@ mod tests {
             ("[192.0.2.1]", H::None),
             ("[2001:db8::1]", H::None),
             ("localhost", H::None),
+            ("LocalHost.LocalDomain", H::None),
             ("mailserver", H::None),
             ("192.0.2.1", H::PermError),
             ("bad name.example", H::PermError),
@@ -1309,6 +1384,28 @@ mod tests {
             assert_eq!(o.result, want, "{arg:?}");
             assert!(o.lookups.is_empty(), "{arg:?} needs no query");
         }
+    }
+
+    /// Postfix keeps the trailing dot, which `valid_hostname()` refuses: "Host not found" (450)
+    /// without a query. The default looks the name up without the dot.
+    #[test]
+    fn exists_postfix_preset_refuses_a_trailing_dot_without_a_query() {
+        let zone = zone();
+        let dotted = HeloName::parse("a.example.com.");
+        let o = block(exists(&zone, &dotted, &ExistsOptions::postfix()));
+        assert_eq!(o.result, HeloResult::PermError);
+        assert!(o.lookups.is_empty());
+        assert_eq!(zone.query_count(), 0, "no query at all");
+
+        let o = block(exists(&zone, &dotted, &ExistsOptions::default()));
+        assert_eq!(o.result, HeloResult::Pass);
+        assert_eq!(zone.query_count(), 1, "A only");
+
+        // Without a dot, the Postfix preset looks the name up as usual.
+        let plain = HeloName::parse("a.example.com");
+        let o = block(exists(&zone, &plain, &ExistsOptions::postfix()));
+        assert_eq!(o.result, HeloResult::Pass);
+        assert_eq!(zone.query_count(), 2);
     }
 
     fn confirm_of(arg: &str, client: &str) -> HeloOutcome {
@@ -1421,7 +1518,11 @@ mod tests {
         let zone = zone();
         let resolver: &dyn Resolver = &zone;
         let helo = HeloName::parse("a.example.com");
-        let o = block(assert_send(exists(resolver, &helo)));
+        let o = block(assert_send(exists(
+            resolver,
+            &helo,
+            &ExistsOptions::default(),
+        )));
         assert_eq!(o.result, HeloResult::Pass);
         let o = block(assert_send(confirm(resolver, &helo, ip("192.0.2.1"))));
         assert_eq!(o.result, HeloResult::Pass);

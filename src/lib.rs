@@ -32,8 +32,9 @@
 //! ## Principles
 //!
 //! - One trait for DNS ([`dns::Resolver`]); every check is generic over it or takes `&dyn`.
-//! - One place for a domain name's normal form ([`name`]) and for a client address's ([`ip`]):
-//!   trailing dots, case and IPv4-mapped IPv6 addresses are handled once.
+//! - One place for a domain name's normal form ([`name`]), a client address's ([`ip`]) and a MAIL
+//!   FROM argument's ([`envelope`]): trailing dots, case, IPv4-mapped IPv6 addresses, angle
+//!   brackets and ESMTP parameters are handled once.
 //! - Outcomes carry their reason (the matched directive, the PTR names, the list entry, the
 //!   lookups made), so headers, traces and SMTP replies are derived from them.
 //! - SPF evaluation is synchronous code over the answers at hand; the async layer only awaits the
@@ -70,6 +71,7 @@
 mod cases;
 mod deadline;
 pub mod dns;
+pub mod envelope;
 mod hash;
 pub mod headers;
 pub mod helo;

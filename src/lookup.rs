@@ -9,11 +9,11 @@ use std::net::IpAddr;
 ///
 /// ```
 /// use sender_identity::dns::{LookupError, RecordType, ZoneResolver};
-/// use sender_identity::helo::{exists, HeloName};
+/// use sender_identity::helo::{exists, ExistsOptions, HeloName};
 ///
 /// let zone: ZoneResolver = "mail.example.com. AAAA 2001:db8::1".parse().unwrap();
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let outcome = exists(&zone, &HeloName::parse("mail.example.com")).await;
+/// let outcome = exists(&zone, &HeloName::parse("mail.example.com"), &ExistsOptions::default()).await;
 /// let [a, aaaa] = &outcome.lookups[..] else { panic!() };
 /// assert_eq!((a.rtype, &a.outcome), (RecordType::A, &Err(LookupError::NoData)));
 /// assert_eq!(a.to_string(), "mail.example.com A: no records of this type (NODATA)");

@@ -18,7 +18,39 @@
 //! 4. otherwise: denied.
 //!
 //! A negated network entry (`!192.0.2.5`) only means "not trusted by the network list". The client
-//! can still relay by authenticating, or by sending to a relay domain.
+//! can still relay by authenticating, or by sending to a relay domain. A negated relay-domain entry
+//! (`!test.example.com`) only means "not a relay domain"; a trusted or authenticated client still
+//! relays to it.
+//!
+//! # Reading a Postfix configuration exactly
+//! Both lists match first-match-wins with `!` negation, as Postfix's `match_list` does. Two
+//! settings make the crate read `main.cf` values exactly as Postfix 2.x and 3.x do:
+//!
+//! - `mynetworks`: parse with [`NetList::parse_with`]`(text, `[`NetSyntax::Postfix`]`)`, which
+//!   refuses IPv6 without brackets (Postfix reads `::1/128` as a table lookup and fails). The
+//!   default, [`NetSyntax::Lenient`], accepts it.
+//! - `relay_domains`: use [`DomainList::with_parent_matching`]`(`[`ParentMatching::Postfix`]`)`
+//!   when `parent_domain_matches_subdomains` lists `relay_domains`, which is Postfix's default:
+//!   then `example.com` covers its subdomains and `.example.com` matches nothing. Otherwise keep
+//!   the default, [`ParentMatching::Explicit`].
+//!
+//! ```
+//! use sender_identity::relay::{DomainList, NetList, NetSyntax, ParentMatching, RelayPolicy};
+//!
+//! let policy = RelayPolicy::new(
+//!     NetList::parse_with("127.0.0.0/8 [::1]/128", NetSyntax::Postfix)?,
+//!     DomainList::parse("!test.example.com example.com")?
+//!         .with_parent_matching(ParentMatching::Postfix),
+//! );
+//! assert!(policy.decide("203.0.113.1".parse()?, false, "mx.example.com").allowed);
+//! let denied = policy.decide("203.0.113.1".parse()?, false, "test.example.com");
+//! assert_eq!(
+//!     denied.to_string(),
+//!     "relay denied: client 203.0.113.1 is not in mynetworks, is not authenticated, and \
+//!      recipient domain test.example.com is excluded by relay domain entry !test.example.com (#1)"
+//! );
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! Postfix also lets mail through to its final-delivery domains (`mydestination`, virtual domains).
 //! Put those in the [`DomainList`] as well. Postfix also rejects sender-specified routing
@@ -60,7 +92,8 @@ use std::str::FromStr;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EntryError {
-    /// A `!` with nothing after it (e.g. `! 192.0.2.1`, where the space ends the entry).
+    /// A `!` with nothing after it (e.g. `! 192.0.2.1`, where the space ends the entry). Postfix
+    /// refuses it too ("no pattern after '!'").
     #[error("`!` without an entry after it")]
     EmptyNegation,
     /// Not an IPv4 or IPv6 address, or malformed brackets. Host names and `type:table` items
@@ -83,9 +116,14 @@ pub enum EntryError {
     /// A `/file/name` entry. Read the file and parse it with `from_file_text`.
     #[error("file references are not supported here; read the file and use from_file_text")]
     FileReference,
-    /// A `!` entry in a domain list. Relay domains do not support negation.
-    #[error("negated entries are not supported in domain lists")]
-    NegatedDomain,
+    /// An IPv6 network without brackets (`::1/128`) under [`NetSyntax::Postfix`]. Postfix needs
+    /// IPv6 inside `[]` in `mynetworks`: it reads an unbracketed one as a `type:table` lookup
+    /// (its `MATCH_DICTIONARY` test is "does not start with `[` and holds a `:`") and fails.
+    #[error("Postfix needs IPv6 inside brackets (it would read this as a type:table); write {bracketed}")]
+    UnbracketedIpv6 {
+        /// The entry with the address in brackets, as Postfix needs it (`[::1]/128`).
+        bracketed: String,
+    },
     /// A domain entry with characters other than letters, digits, `-` and `_` in its labels
     /// (e.g. `*.example.com` or `hash:/etc/postfix/relay`).
     #[error("not a host name (labels may hold only letters, digits, `-` and `_`)")]
@@ -233,8 +271,9 @@ impl NetEntry {
     }
 
     /// Parses one entry: `[!...]` followed by `addr`, `addr/len`, `[addr]`, `[addr]/len` or
-    /// `[addr/len]`. An odd number of `!` negates, as in Postfix.
-    fn parse(text: &str) -> Result<NetEntry, EntryError> {
+    /// `[addr/len]`. An odd number of `!` negates, as in Postfix. Under [`NetSyntax::Postfix`] an
+    /// IPv6 address must be in brackets.
+    fn parse(text: &str, syntax: NetSyntax) -> Result<NetEntry, EntryError> {
         let body = text.trim_start_matches('!');
         let negated = (text.len() - body.len()) % 2 == 1;
         if body.is_empty() {
@@ -243,8 +282,14 @@ impl NetEntry {
         if body.starts_with('/') {
             return Err(EntryError::FileReference);
         }
-        let (addr, len) = split_network(body)?;
-        let addr: IpAddr = addr.parse().map_err(|_| EntryError::BadAddress)?;
+        let (addr_text, len) = split_network(body)?;
+        let addr: IpAddr = addr_text.parse().map_err(|_| EntryError::BadAddress)?;
+        if syntax == NetSyntax::Postfix && addr.is_ipv6() && !body.starts_with('[') {
+            let len = len.map(|len| format!("/{len}")).unwrap_or_default();
+            return Err(EntryError::UnbracketedIpv6 {
+                bracketed: format!("{}[{addr_text}]{len}", &text[..text.len() - body.len()]),
+            });
+        }
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let len = match len {
             Some(len) => parse_prefix_len(len, max)?,
@@ -363,12 +408,38 @@ impl PrefixIndex {
     }
 }
 
+/// Which network-list syntax [`NetList::parse_with`] and [`NetList::from_file_text_with`] accept.
+///
+/// ```
+/// use sender_identity::relay::{EntryError, NetList, NetSyntax};
+///
+/// assert!(NetList::parse_with("::1/128", NetSyntax::Lenient).is_ok());
+/// let err = NetList::parse_with("127.0.0.0/8 ::1/128", NetSyntax::Postfix).unwrap_err();
+/// assert_eq!(err.index, 2);
+/// assert_eq!(err.kind, EntryError::UnbracketedIpv6 { bracketed: "[::1]/128".into() });
+/// assert!(NetList::parse_with("127.0.0.0/8 [::1]/128", NetSyntax::Postfix).is_ok());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[non_exhaustive]
+pub enum NetSyntax {
+    /// Postfix `mynetworks` syntax, plus IPv6 without brackets (`2001:db8::/32`), an extension
+    /// Postfix refuses. The default ([`NetList::parse`]).
+    #[default]
+    Lenient,
+    /// Only what Postfix accepts in `mynetworks` (its `MATCH_DICTIONARY` test in
+    /// `util/match_ops.c` and `util/match_list.c`, unchanged from Postfix 2.x to 3.12): IPv6
+    /// inside `[]`, so a list that parses here also works in `main.cf`. An unbracketed IPv6
+    /// entry is [`EntryError::UnbracketedIpv6`].
+    Postfix,
+}
+
 /// A list of networks in Postfix `mynetworks` syntax, with first-match-wins and `!` negation.
 ///
 /// # Syntax
 /// - Entries are separated by commas and/or whitespace.
 /// - An entry is an address or `address/length`. A bare address is `/32` or `/128`.
-/// - IPv6 may be written `[2001:db8::]/32`, `[2001:db8::/32]` or plain `2001:db8::/32`.
+/// - IPv6 may be written `[2001:db8::]/32` or `[2001:db8::/32]`, and, except under
+///   [`NetSyntax::Postfix`], plain `2001:db8::/32`.
 /// - `!` in front negates the entry. As in Postfix, each extra `!` toggles.
 /// - [`NetList::from_file_text`] reads the contents of a Postfix `/file/name` list. There, `#`
 ///   starts a comment that runs to the end of the line.
@@ -377,7 +448,8 @@ impl PrefixIndex {
 /// - host bits set after the prefix (`192.168.1.1/24`);
 /// - a bad address or prefix length;
 /// - a lone `!`;
-/// - host names, `/file` and `type:table` items.
+/// - host names, `/file` and `type:table` items;
+/// - under [`NetSyntax::Postfix`], IPv6 without brackets.
 ///
 /// An entry is never widened or dropped silently.
 ///
@@ -443,7 +515,8 @@ impl fmt::Display for NetMatch {
 }
 
 impl NetList {
-    /// Parses a list written inline, as the value of `mynetworks` in `main.cf`.
+    /// Parses a list written inline, as the value of `mynetworks` in `main.cf`, in the
+    /// [`NetSyntax::Lenient`] syntax (IPv6 also without brackets).
     ///
     /// ```
     /// use sender_identity::relay::{EntryError, NetList};
@@ -455,7 +528,27 @@ impl NetList {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn parse(text: &str) -> Result<NetList, ListError> {
-        Self::parse_text(text, false)
+        Self::parse_with(text, NetSyntax::Lenient)
+    }
+
+    /// Parses a list written inline in the given syntax. [`NetSyntax::Postfix`] refuses what
+    /// Postfix would refuse, so a list checked here can go into `main.cf`.
+    ///
+    /// ```
+    /// use sender_identity::relay::{NetList, NetSyntax};
+    ///
+    /// let list = NetList::parse_with("127.0.0.0/8 [::1]/128 ![2001:db8::1] [2001:db8::/32]", NetSyntax::Postfix)?;
+    /// assert_eq!(list.len(), 4);
+    /// let err = NetList::parse_with("!2001:db8::1", NetSyntax::Postfix).unwrap_err();
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "entry #1 `!2001:db8::1`: Postfix needs IPv6 inside brackets (it would read this as a \
+    ///      type:table); write ![2001:db8::1]"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn parse_with(text: &str, syntax: NetSyntax) -> Result<NetList, ListError> {
+        Self::parse_text(text, false, syntax)
     }
 
     /// Parses the contents of a list file (a Postfix `/file/name` list). `#` starts a comment that
@@ -474,12 +567,25 @@ impl NetList {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_file_text(text: &str) -> Result<NetList, ListError> {
-        Self::parse_text(text, true)
+        Self::from_file_text_with(text, NetSyntax::Lenient)
     }
 
-    fn parse_text(text: &str, file: bool) -> Result<NetList, ListError> {
+    /// Parses the contents of a list file in the given syntax (see [`NetList::from_file_text`]
+    /// and [`NetSyntax`]).
+    ///
+    /// ```
+    /// use sender_identity::relay::{NetList, NetSyntax};
+    ///
+    /// let err = NetList::from_file_text_with("# v6\n::1\n", NetSyntax::Postfix).unwrap_err();
+    /// assert_eq!((err.index, err.line), (1, Some(2)));
+    /// ```
+    pub fn from_file_text_with(text: &str, syntax: NetSyntax) -> Result<NetList, ListError> {
+        Self::parse_text(text, true, syntax)
+    }
+
+    fn parse_text(text: &str, file: bool, syntax: NetSyntax) -> Result<NetList, ListError> {
         let mut list = NetList::default();
-        for entry in parse_items(text, file, NetEntry::parse)? {
+        for entry in parse_items(text, file, |item| NetEntry::parse(item, syntax))? {
             list.push(entry);
         }
         Ok(list)
@@ -583,21 +689,24 @@ impl fmt::Display for NetList {
 // ------------------------------------------------------------------------------------------------
 // Domain lists
 
-/// One entry of a [`DomainList`]: a lower-cased name without a trailing dot. A leading dot
-/// (`.example.com`) means "strict subdomains only".
+/// One entry of a [`DomainList`]: a lower-cased name without a trailing dot, whether it was
+/// written with a leading dot (`.example.com`), and whether it is negated (`!example.com`).
 ///
 /// ```
-/// let list = sender_identity::relay::DomainList::parse("Example.COM. .example.net")?;
-/// let [plain, dotted] = list.entries() else { panic!() };
+/// let list = sender_identity::relay::DomainList::parse("Example.COM. .example.net !a.example.org")?;
+/// let [plain, dotted, negated] = list.entries() else { panic!() };
 /// assert_eq!((plain.name(), plain.is_subdomains_only()), ("example.com", false));
 /// assert_eq!((dotted.name(), dotted.is_subdomains_only()), ("example.net", true));
 /// assert_eq!(dotted.to_string(), ".example.net");
+/// assert!(negated.is_negated());
+/// assert_eq!(negated.to_string(), "!a.example.org");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DomainEntry {
     name: String,
     subdomains_only: bool,
+    negated: bool,
 }
 
 impl DomainEntry {
@@ -612,7 +721,9 @@ impl DomainEntry {
         &self.name
     }
 
-    /// Whether the entry was written with a leading dot, and so matches strict subdomains only.
+    /// Whether the entry was written with a leading dot (`.example.com`). What it matches depends
+    /// on the list's [`ParentMatching`]: strict subdomains, or (under
+    /// [`ParentMatching::Postfix`]) nothing.
     ///
     /// ```
     /// let list = sender_identity::relay::DomainList::parse(".example.com")?;
@@ -623,16 +734,31 @@ impl DomainEntry {
         self.subdomains_only
     }
 
+    /// Whether the entry is negated: a domain it matches first is *not* in the list.
+    ///
+    /// ```
+    /// let list = sender_identity::relay::DomainList::parse("!mx.example.com example.com")?;
+    /// assert!(list.entries()[0].is_negated());
+    /// assert!(!list.entries()[1].is_negated());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_negated(&self) -> bool {
+        self.negated
+    }
+
+    /// Parses one entry: `[!...][.]name`. An odd number of `!` negates, as in Postfix.
     fn parse(text: &str) -> Result<DomainEntry, EntryError> {
-        if text.starts_with('!') {
-            return Err(EntryError::NegatedDomain);
+        let body = text.trim_start_matches('!');
+        let negated = (text.len() - body.len()) % 2 == 1;
+        if body.is_empty() {
+            return Err(EntryError::EmptyNegation);
         }
-        if text.starts_with('/') {
+        if body.starts_with('/') {
             return Err(EntryError::FileReference);
         }
-        let (subdomains_only, domain) = match text.strip_prefix('.') {
+        let (subdomains_only, domain) = match body.strip_prefix('.') {
             Some(rest) => (true, rest),
-            None => (false, text),
+            None => (false, body),
         };
         let host_label = |label: &str| {
             label
@@ -646,12 +772,16 @@ impl DomainEntry {
         Ok(DomainEntry {
             name: name::normalize(domain).into_owned(),
             subdomains_only,
+            negated,
         })
     }
 }
 
 impl fmt::Display for DomainEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negated {
+            f.write_str("!")?;
+        }
         if self.subdomains_only {
             f.write_str(".")?;
         }
@@ -659,59 +789,100 @@ impl fmt::Display for DomainEntry {
     }
 }
 
-/// What a plain entry (`example.com`, no leading dot) of a [`DomainList`] matches.
+/// How a [`DomainList`] matches names below an entry: Postfix's `parent_domain_matches_subdomains`
+/// setting for `relay_domains`, or this crate's lenient union of both readings.
+///
+/// | entry | query | `Explicit` (default) | `Postfix` | `Lenient` |
+/// |---|---|---|---|---|
+/// | `example.com` | `example.com` | match | match | match |
+/// | `example.com` | `mx.example.com` | no | match | match |
+/// | `.example.com` | `example.com` | no | no | no |
+/// | `.example.com` | `mx.example.com` | match | **no** | match |
+///
+/// Under Postfix's own default, a leading-dot entry in `relay_domains` matches nothing: Postfix
+/// (`util/match_ops.c`, `match_hostname()` with `MATCH_FLAG_PARENT`) compares the pattern,
+/// leading dot included, with the end of the name after a dot, which no valid name has. Postfix
+/// accepts such an entry without a warning; so does this crate under
+/// [`ParentMatching::Postfix`], so that a `relay_domains` value behaves here as it does in Postfix.
 ///
 /// ```
-/// use sender_identity::relay::{DomainList, PlainEntries};
+/// use sender_identity::relay::{DomainList, ParentMatching};
 ///
-/// let list = DomainList::parse("example.com")?;
+/// let list = DomainList::parse("example.com .example.net")?;
 /// assert!(!list.contains("mx.example.com"));
-/// let list = list.with_plain_entries(PlainEntries::WithSubdomains);
-/// assert!(list.contains("mx.example.com"));
+/// assert!(list.contains("mx.example.net"));
+///
+/// let postfix = list.clone().with_parent_matching(ParentMatching::Postfix);
+/// assert!(postfix.contains("mx.example.com"));
+/// assert!(!postfix.contains("mx.example.net"), "Postfix ignores .example.net here");
+///
+/// let lenient = list.with_parent_matching(ParentMatching::Lenient);
+/// assert!(lenient.contains("mx.example.com") && lenient.contains("mx.example.net"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 #[non_exhaustive]
-pub enum PlainEntries {
-    /// The name itself only (the default). Write `.example.com` as well to add subdomains.
+pub enum ParentMatching {
+    /// `example.com` matches itself only; `.example.com` matches strict subdomains. This is Postfix
+    /// with `relay_domains` left out of `parent_domain_matches_subdomains` (the explicit
+    /// `.example.com` style Postfix plans to require everywhere).
     #[default]
-    Exact,
-    /// The name and every name below it. This is Postfix's behaviour for `relay_domains` when it
-    /// is listed in `parent_domain_matches_subdomains`, which it is by default.
-    WithSubdomains,
+    Explicit,
+    /// Postfix's default: `parent_domain_matches_subdomains` lists `relay_domains`
+    /// (`DEF_PAR_DOM_MATCH` in `global/mail_params.h`, from Postfix 1.0 to 3.12; no
+    /// `compatibility_level` changes it). `example.com` matches itself and every name below it;
+    /// `.example.com` matches nothing.
+    Postfix,
+    /// Not an MTA's reading: `example.com` matches itself and every name below it, and
+    /// `.example.com` matches strict subdomains.
+    Lenient,
 }
 
-/// Relay domains: a set of domain names, with parent-domain matching.
+impl ParentMatching {
+    /// Whether a plain entry (`example.com`) matches names below it.
+    fn plain_covers_subdomains(self) -> bool {
+        matches!(self, ParentMatching::Postfix | ParentMatching::Lenient)
+    }
+
+    /// Whether a dotted entry (`.example.com`) matches names below it.
+    fn dotted_covers_subdomains(self) -> bool {
+        matches!(self, ParentMatching::Explicit | ParentMatching::Lenient)
+    }
+}
+
+/// Relay domains: a list of domain names in Postfix `relay_domains` syntax, with first-match-wins
+/// `!` negation and parent-domain matching.
 ///
 /// # Syntax
 /// - Entries are separated by commas and/or whitespace. [`DomainList::from_file_text`] also
 ///   allows `#` comments.
-/// - `example.com` matches `example.com` itself. With [`PlainEntries::WithSubdomains`] it also
-///   matches every name below it, as Postfix does by default.
-/// - `.example.com` matches strict subdomains only (`mx.example.com`, not `example.com`).
+/// - `example.com` and `.example.com` match as the list's [`ParentMatching`] says (by default
+///   [`ParentMatching::Explicit`]: the name itself, and strict subdomains).
+/// - `!` in front negates the entry. As in Postfix, each extra `!` toggles.
 /// - Entries must be valid multi-label domain names ([`name::check_domain`]). Labels may hold
 ///   letters, digits, `-` and `_`. Internationalised names must be written as A-labels
 ///   (`xn--...`).
-/// - Negation (`!`), wildcards (`*`), `/file` and `type:table` items are errors.
+/// - Wildcards (`*`), `/file` and `type:table` items are errors.
 ///
 /// # Matching
-/// Matching ignores case and one trailing dot, and works on whole labels: `evilexample.com`
-/// never matches `example.com`. A query name with an empty label (`a..example.com`,
-/// `.example.com`) matches nothing.
-///
-/// When several entries match, the most specific one is reported: the exact name first, then
-/// the nearest parent. At the same level, the earlier entry is reported.
+/// - The first entry in list order that matches decides, as in Postfix (`util/match_list.c`). If
+///   it is negated, the domain is not listed. A domain no entry matches is not listed.
+/// - Matching ignores case and one trailing dot, and works on whole labels: `evilexample.com`
+///   never matches `example.com`. A query name with an empty label (`a..example.com`,
+///   `.example.com`) matches nothing.
 ///
 /// # Cost
-/// Entries live in a hash map keyed by name. A lookup does one hash lookup for the name and one
-/// for each parent domain, so it costs O(labels in the query), whatever the list size.
+/// Entries live in a hash map keyed by name, with the earliest plain and dotted entry of each
+/// name. A lookup does one hash lookup for the name and one for each parent domain, and keeps the
+/// earliest matching position, so it costs O(labels in the query), whatever the list size.
 ///
 /// ```
 /// use sender_identity::relay::DomainList;
 ///
-/// let list = DomainList::parse("example.com, .example.net")?;
+/// let list = DomainList::parse("!test.example.com, example.com, .example.com, .example.net")?;
 /// assert!(list.contains("EXAMPLE.com."));
-/// assert!(!list.contains("mx.example.com"));
+/// assert!(list.contains("mx.example.com"));
+/// assert!(!list.contains("test.example.com")); // the negated entry matches first
 /// assert!(list.contains("mx.example.net"));
 /// assert!(!list.contains("example.net"));
 /// assert!(!list.contains("evilexample.com"));
@@ -721,17 +892,18 @@ pub enum PlainEntries {
 pub struct DomainList {
     entries: Vec<DomainEntry>,
     by_name: HashMap<String, Slots>,
-    plain: PlainEntries,
+    parent_matching: ParentMatching,
 }
 
-/// For one name: the earliest plain entry and the earliest dotted entry with that name.
+/// For one name: the earliest plain entry and the earliest dotted entry with that name, negated or
+/// not (the earliest decides).
 #[derive(Debug, Clone, Copy, Default)]
 struct Slots {
     plain: Option<usize>,
     dotted: Option<usize>,
 }
 
-/// The entry of a [`DomainList`] that matched a name, and its position.
+/// The entry of a [`DomainList`] that decided a lookup, and its position.
 ///
 /// ```
 /// let list = sender_identity::relay::DomainList::parse("example.org .example.com")?;
@@ -745,7 +917,7 @@ struct Slots {
 pub struct DomainMatch {
     /// The entry's position in the list, from 1.
     pub index: usize,
-    /// The entry.
+    /// The entry. It may be negated.
     pub entry: DomainEntry,
 }
 
@@ -756,13 +928,13 @@ impl fmt::Display for DomainMatch {
 }
 
 impl DomainList {
-    /// Parses a list written inline, as the value of `relay_domains` in `main.cf`. Plain entries
-    /// match exactly ([`PlainEntries::Exact`]).
+    /// Parses a list written inline, as the value of `relay_domains` in `main.cf`. Parent
+    /// matching is [`ParentMatching::Explicit`]; see [`DomainList::with_parent_matching`].
     ///
     /// ```
     /// use sender_identity::relay::{DomainList, EntryError};
     ///
-    /// assert_eq!(DomainList::parse("example.com .example.com")?.len(), 2);
+    /// assert_eq!(DomainList::parse("example.com .example.com !a.example.com")?.len(), 3);
     /// let err = DomainList::parse("example.com *.example.net").unwrap_err();
     /// assert_eq!((err.index, err.kind), (2, EntryError::NotHostName));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -779,7 +951,7 @@ impl DomainList {
     ///
     /// let list = DomainList::from_file_text("# customers\nexample.com  # main\n.example.com\n")?;
     /// assert_eq!(list.len(), 2);
-    /// let err = DomainList::from_file_text("example.com\n\n!example.net\n").unwrap_err();
+    /// let err = DomainList::from_file_text("example.com\n\n*.example.net\n").unwrap_err();
     /// assert_eq!((err.index, err.line), (2, Some(3)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -802,42 +974,45 @@ impl DomainList {
         Ok(DomainList {
             entries,
             by_name,
-            plain: PlainEntries::default(),
+            parent_matching: ParentMatching::default(),
         })
     }
 
-    /// The same list, with plain entries matching as `mode` says.
+    /// The same list, matching names below its entries as `mode` says. For a list copied from
+    /// Postfix's `relay_domains` with Postfix's default `parent_domain_matches_subdomains`, use
+    /// [`ParentMatching::Postfix`].
     ///
     /// ```
-    /// use sender_identity::relay::{DomainList, PlainEntries};
+    /// use sender_identity::relay::{DomainList, ParentMatching};
     ///
-    /// let list = DomainList::parse("example.com")?.with_plain_entries(PlainEntries::WithSubdomains);
+    /// let list = DomainList::parse("example.com")?.with_parent_matching(ParentMatching::Postfix);
     /// assert!(list.contains("a.b.example.com"));
     /// assert!(list.contains("example.com"));
     /// assert!(!list.contains("evilexample.com"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn with_plain_entries(mut self, mode: PlainEntries) -> DomainList {
-        self.plain = mode;
+    pub fn with_parent_matching(mut self, mode: ParentMatching) -> DomainList {
+        self.parent_matching = mode;
         self
     }
 
-    /// What plain entries match.
+    /// How names below the entries match.
     ///
     /// ```
-    /// use sender_identity::relay::{DomainList, PlainEntries};
-    /// assert_eq!(DomainList::parse("example.com")?.plain_entries(), PlainEntries::Exact);
+    /// use sender_identity::relay::{DomainList, ParentMatching};
+    /// assert_eq!(DomainList::parse("example.com")?.parent_matching(), ParentMatching::Explicit);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn plain_entries(&self) -> PlainEntries {
-        self.plain
+    pub fn parent_matching(&self) -> ParentMatching {
+        self.parent_matching
     }
 
-    /// The most specific entry that matches `domain`, or `None` if no entry matches.
+    /// The first entry, in list order, that matches `domain`, negated or not, or `None` if no
+    /// entry matches.
     ///
     /// ```
     /// let list = sender_identity::relay::DomainList::parse(".example.com mx.example.com")?;
-    /// assert_eq!(list.lookup("MX.example.com.").unwrap().index, 2);
+    /// assert_eq!(list.lookup("MX.example.com.").unwrap().index, 1);
     /// assert_eq!(list.lookup("other.example.com").unwrap().index, 1);
     /// assert!(list.lookup("example.com").is_none());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -847,32 +1022,32 @@ impl DomainList {
         if domain.split('.').any(str::is_empty) {
             return None;
         }
+        let mode = self.parent_matching;
         let exact = self.by_name.get(domain.as_ref()).and_then(|s| s.plain);
-        let position = exact.or_else(|| {
-            domain.match_indices('.').find_map(|(dot, _)| {
-                let slots = self.by_name.get(&domain[dot + 1..])?;
-                let plain = slots
-                    .plain
-                    .filter(|_| self.plain == PlainEntries::WithSubdomains);
-                [slots.dotted, plain].into_iter().flatten().min()
-            })
-        })?;
+        let parents = domain.match_indices('.').filter_map(|(dot, _)| {
+            let slots = self.by_name.get(&domain[dot + 1..])?;
+            let plain = slots.plain.filter(|_| mode.plain_covers_subdomains());
+            let dotted = slots.dotted.filter(|_| mode.dotted_covers_subdomains());
+            [plain, dotted].into_iter().flatten().min()
+        });
+        let position = exact.into_iter().chain(parents).min()?;
         Some(DomainMatch {
             index: position + 1,
             entry: self.entries[position].clone(),
         })
     }
 
-    /// Whether any entry matches `domain`.
+    /// Whether `domain` is in the list: the first entry that matches it is not negated.
     ///
     /// ```
-    /// let list = sender_identity::relay::DomainList::parse(".example.com")?;
+    /// let list = sender_identity::relay::DomainList::parse("!test.example.com .example.com")?;
     /// assert!(list.contains("mx.Example.com"));
+    /// assert!(!list.contains("test.example.com"));
     /// assert!(!list.contains("example.com"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn contains(&self, domain: &str) -> bool {
-        self.lookup(domain).is_some()
+        self.lookup(domain).is_some_and(|hit| !hit.entry.negated)
     }
 
     /// The entries, in list order.
@@ -917,8 +1092,9 @@ impl FromStr for DomainList {
 }
 
 impl fmt::Display for DomainList {
-    /// The entries in list order, separated by spaces, in a form [`DomainList::parse`] reads back
-    /// to the same entries. The [`PlainEntries`] mode is not part of the text.
+    /// The entries in list order, separated by spaces, in a form [`DomainList::parse`] (and
+    /// Postfix) reads back to the same entries. The [`ParentMatching`] mode is not part of the
+    /// text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_spaced(f, &self.entries)
     }
@@ -1041,20 +1217,26 @@ impl RelayPolicy {
             return RelayDecision::allow(RelayReason::Authenticated { client });
         }
         let domain = name::normalize(recipient_domain).into_owned();
-        if let Some(entry) = self.relay_domains.lookup(&domain) {
-            return RelayDecision::allow(RelayReason::RelayDomain { domain, entry });
-        }
+        let domain_hit = self.relay_domains.lookup(&domain);
+        let excluded_by = match domain_hit {
+            Some(entry) if !entry.entry.negated => {
+                return RelayDecision::allow(RelayReason::RelayDomain { domain, entry });
+            }
+            excluded => excluded,
+        };
         let reason = match network {
             Some(entry) => RelayReason::NegatedNetwork {
                 client,
                 entry,
                 authenticated,
                 domain,
+                excluded_by,
             },
             None => RelayReason::NotPermitted {
                 client,
                 authenticated,
                 domain,
+                excluded_by,
             },
         };
         RelayDecision {
@@ -1149,6 +1331,8 @@ pub enum RelayReason {
         authenticated: bool,
         /// The recipient domain.
         domain: String,
+        /// The negated relay-domain entry that matched the domain first, if one did.
+        excluded_by: Option<DomainMatch>,
     },
     /// Denied: the client is not in the trusted networks, did not relay by authenticating, and
     /// the recipient domain is not a relay domain.
@@ -1159,6 +1343,8 @@ pub enum RelayReason {
         authenticated: bool,
         /// The recipient domain.
         domain: String,
+        /// The negated relay-domain entry that matched the domain first, if one did.
+        excluded_by: Option<DomainMatch>,
     },
 }
 
@@ -1188,25 +1374,38 @@ impl fmt::Display for RelayReason {
                 entry,
                 authenticated,
                 domain,
+                excluded_by,
             } => write!(
                 f,
                 "client {client} is excluded by mynetworks entry {entry}, {}, \
-                 and recipient domain {} is not a relay domain",
+                 and recipient domain {}",
                 auth(*authenticated),
-                shown(domain)
+                not_relay_domain(domain, excluded_by.as_ref())
             ),
             RelayReason::NotPermitted {
                 client,
                 authenticated,
                 domain,
+                excluded_by,
             } => write!(
                 f,
                 "client {client} is not in mynetworks, {}, \
-                 and recipient domain {} is not a relay domain",
+                 and recipient domain {}",
                 auth(*authenticated),
-                shown(domain)
+                not_relay_domain(domain, excluded_by.as_ref())
             ),
         }
+    }
+}
+
+/// "`domain` is not a relay domain", or which negated entry excluded it.
+fn not_relay_domain(domain: &str, excluded_by: Option<&DomainMatch>) -> String {
+    match excluded_by {
+        Some(entry) => format!(
+            "{} is excluded by relay domain entry {entry}",
+            shown(domain)
+        ),
+        None => format!("{} is not a relay domain", shown(domain)),
     }
 }
 

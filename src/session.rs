@@ -39,8 +39,9 @@
 
 use crate::deadline::within;
 use crate::dns::Resolver;
+use crate::envelope;
 use crate::headers::{self, AuthenticationResults, Header, MethodResult, ReceivedSpf};
-use crate::helo::{self, HeloName, HeloOutcome, HeloPolicy, HeloResult};
+use crate::helo::{self, ExistsOptions, HeloName, HeloOutcome, HeloPolicy, HeloResult};
 use crate::iprev::{self, IprevOptions, IprevOutput, IprevResult};
 use crate::relay::{RelayDecision, RelayPolicy};
 use crate::spf::{Config, Identity, RecordCache, SpfOutput, SpfResult, Verifier};
@@ -188,13 +189,18 @@ impl SpfActions {
 #[non_exhaustive]
 pub struct Policy {
     /// The receiver's host name: the `authserv-id` of `Authentication-Results`, `receiver=` of
-    /// `Received-SPF`, and `%{r}` in SPF explanations.
+    /// `Received-SPF`, and `%{r}` in SPF explanations (and so in SMTP replies that quote them).
+    /// It is the only copy: [`Checker::new`] sets `spf.receiver` from it.
     pub authserv_id: String,
     /// The HELO/EHLO syntax rules (default [`HeloPolicy::Strict`]).
     pub helo_syntax: HeloPolicy,
     /// What to do with a HELO the syntax rules refuse (default reject, with the rules' reply).
     pub helo_invalid: Action,
-    /// What to do when the HELO name has no A, AAAA or MX records (default tag; Postfix
+    /// How the HELO name is looked up for [`helo_unknown`](Self::helo_unknown) (default
+    /// [`ExistsOptions::default`]; [`ExistsOptions::postfix`] refuses a trailing dot unasked).
+    pub helo_exists: ExistsOptions,
+    /// What to do when the HELO name has no A, AAAA or MX records, or, with
+    /// [`ExistsOptions::postfix`], ends in a dot (default tag; Postfix
     /// `reject_unknown_helo_hostname` would reject with 450 4.7.1).
     pub helo_unknown: Action,
     /// What to do when the HELO does not lead back to the client (default tag: RFC 5321 §4.1.4
@@ -214,7 +220,8 @@ pub struct Policy {
     pub iprev: IprevOptions,
     /// Who may relay.
     pub relay: RelayPolicy,
-    /// The SPF evaluation settings (`receiver` is set from `authserv_id`).
+    /// The SPF evaluation settings. Their `receiver` is not read: [`Checker::new`] replaces it
+    /// with [`authserv_id`](Self::authserv_id).
     pub spf: Config,
     /// The longest a stage's DNS work may take (the iprev check at connect; the HELO existence and
     /// confirmation lookups); running out gives temperror for the unfinished checks. SPF has its
@@ -225,14 +232,11 @@ pub struct Policy {
 impl Policy {
     /// The default policy for a receiver called `authserv_id`.
     pub fn new(authserv_id: &str) -> Self {
-        let spf = Config {
-            receiver: authserv_id.to_string(),
-            ..Config::default()
-        };
         Policy {
             authserv_id: authserv_id.to_string(),
             helo_syntax: HeloPolicy::default(),
             helo_invalid: Action::Reject,
+            helo_exists: ExistsOptions::default(),
             helo_unknown: Action::Tag,
             helo_mismatch: Action::Tag,
             spf_helo: SpfActions::default(),
@@ -242,7 +246,7 @@ impl Policy {
             iprev_temperror: Action::Tag,
             iprev: IprevOptions::default(),
             relay: RelayPolicy::default(),
-            spf,
+            spf: Config::default(),
             timeout: Duration::from_secs(20),
         }
     }
@@ -276,8 +280,11 @@ impl<R> fmt::Debug for Checker<R> {
 }
 
 impl<R: Resolver> Checker<R> {
-    /// A checker over `resolver` with `policy`, caching up to 10,000 parsed SPF records.
-    pub fn new(resolver: R, policy: Policy) -> Self {
+    /// A checker over `resolver` with `policy`, caching up to 10,000 parsed SPF records. The SPF
+    /// receiver name (`%{r}`) is set to `policy.authserv_id` here, so a name changed after
+    /// [`Policy::new`] is the name every header and reply uses.
+    pub fn new(resolver: R, mut policy: Policy) -> Self {
+        policy.spf.receiver.clone_from(&policy.authserv_id);
         let spf = Verifier::with_config(resolver, policy.spf.clone())
             .with_cache(Arc::new(RecordCache::new(10_000)));
         Checker {
@@ -423,7 +430,7 @@ impl<R: Resolver> Session<R> {
         let limit = Some(policy.timeout);
         let timed_out = || HeloOutcome::new(HeloResult::TempError, Vec::new(), Vec::new());
         let (exists, confirm, spf) = join3(
-            within(limit, helo::exists(resolver, &name)),
+            within(limit, helo::exists(resolver, &name, &policy.helo_exists)),
             within(limit, helo::confirm(resolver, &name, self.client)),
             checker.inner.spf.check_helo(self.client, arg),
         )
@@ -444,6 +451,19 @@ impl<R: Resolver> Session<R> {
                     )
                 },
                 format!("HELO {shown} does not resolve"),
+            ),
+            // Not a name that can be looked up (a bare IP, a bad name, a trailing dot under
+            // `ExistsOptions::postfix`): Postfix answers these "Host not found" too.
+            HeloResult::PermError => verdict.add(
+                policy.helo_unknown,
+                || {
+                    Reply::new(
+                        450,
+                        "4.7.1",
+                        &format!("<{shown}>: Helo command rejected: Host not found"),
+                    )
+                },
+                format!("HELO {shown} is not a host name to look up"),
             ),
             HeloResult::TempError => verdict.add(
                 policy.helo_unknown.min(Action::Defer),
@@ -481,16 +501,22 @@ impl<R: Resolver> Session<R> {
         verdict
     }
 
-    /// The MAIL FROM stage: SPF for the sender (`""` or `<>` for the null sender, checked as
-    /// `postmaster@<helo>`). Call [`Session::helo`] first; without it the HELO is taken as empty.
-    pub async fn mail_from(&mut self, sender: &str) -> Verdict {
+    /// The MAIL FROM stage: SPF for the sender. `arg` is the `MAIL FROM` argument as received:
+    /// [`envelope::sender`] takes the address out of it (angle brackets, ESMTP parameters such as
+    /// `SIZE=100` and a source route are dropped), and the SPF check and both header fields use
+    /// that address. The null sender (`""` or `<>`) is checked as `postmaster@<helo>`. Call
+    /// [`Session::helo`] first; without it the HELO is taken as empty.
+    pub async fn mail_from(&mut self, arg: &str) -> Verdict {
         let checker = self.checker.clone();
         let helo = self.helo.as_ref().map_or("", |h| h.name.normalized());
         let helo = helo.to_string();
+        // `check_mail_from` reads the raw argument with the same function, so the address checked
+        // is `sender` whatever the argument holds.
+        let sender = envelope::sender(arg);
         let spf = checker
             .inner
             .spf
-            .check_mail_from(self.client, &helo, sender)
+            .check_mail_from(self.client, &helo, arg)
             .await;
         let mut verdict = Verdict::accept();
         self.add_spf(&mut verdict, &spf, &checker.policy().spf_mail_from);
@@ -556,7 +582,6 @@ impl<R: Resolver> Session<R> {
         }
         let mut ar = AuthenticationResults::new(&policy.authserv_id);
         if let Some((sender, out)) = &self.spf_mail_from {
-            let sender = sender.trim().trim_start_matches('<').trim_end_matches('>');
             let value = if sender.is_empty() {
                 format!("postmaster@{helo}")
             } else {

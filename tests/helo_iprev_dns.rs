@@ -11,7 +11,7 @@ mod common;
 
 use common::dns_server::{BlackHole, QueryType, TestDnsServer};
 use sender_identity::dns::{HickoryResolver, LookupError, RecordType};
-use sender_identity::helo::{self, HeloName, HeloOutcome, HeloResult};
+use sender_identity::helo::{self, ExistsOptions, HeloName, HeloOutcome, HeloResult};
 use sender_identity::iprev::{
     self, ForwardFamilies, IprevOptions, IprevOutput, IprevResult, NameStatus, ReverseOutput,
     DEFAULT_MAX_NAMES,
@@ -178,11 +178,31 @@ fn is_servfail(outcome: &Result<usize, LookupError>) -> bool {
 /// server received (asserted to be the lookups the outcome recorded, at most 3).
 async fn exists_case(arg: &str, timeout: Duration) -> (HeloOutcome, Vec<Query>) {
     let dns = Dns::start(timeout).await;
-    let outcome = helo::exists(&dns.resolver, &HeloName::parse(arg)).await;
+    let outcome = helo::exists(
+        &dns.resolver,
+        &HeloName::parse(arg),
+        &ExistsOptions::default(),
+    )
+    .await;
     let seen = dns.queries(outcome.lookups.len()).await;
     assert!(seen.len() <= 3, "{arg:?}: {seen:?}");
     assert_eq!(seen, recorded(&outcome.lookups), "{arg:?}");
     (outcome, seen)
+}
+
+/// Postfix keeps a HELO's trailing dot, `valid_hostname()` refuses it, and the answer is "Host
+/// not found" without a query: the Postfix preset sends nothing to the server.
+#[tokio::test]
+async fn helo_exists_postfix_preset_sends_no_query_for_a_trailing_dot() {
+    let dns = Dns::start(NORMAL).await;
+    let dotted = HeloName::parse("a.example.com.");
+    let o = helo::exists(&dns.resolver, &dotted, &ExistsOptions::postfix()).await;
+    assert_eq!(o.result, HeloResult::PermError);
+    assert!(o.lookups.is_empty());
+    // The default looks it up: the server's first and only query is that one.
+    let o = helo::exists(&dns.resolver, &dotted, &ExistsOptions::default()).await;
+    assert_eq!(o.result, HeloResult::Pass);
+    assert_eq!(dns.queries(1).await, [q("a.example.com", QueryType::A)]);
 }
 
 #[tokio::test]
@@ -299,7 +319,12 @@ async fn helo_exists_none_and_permerror_send_no_query() {
         ("", HeloResult::PermError),
     ] {
         let dns = Dns::start(NORMAL).await;
-        let o = helo::exists(&dns.resolver, &HeloName::parse(arg)).await;
+        let o = helo::exists(
+            &dns.resolver,
+            &HeloName::parse(arg),
+            &ExistsOptions::default(),
+        )
+        .await;
         assert_eq!(o.result, want, "{arg:?}");
         assert!(o.lookups.is_empty(), "{arg:?}: {:?}", o.lookups);
         assert!(o.addresses.is_empty(), "{arg:?}");
@@ -824,7 +849,7 @@ async fn silent_server_gives_temperror_never_fail() {
     let name = HeloName::parse("a.example.com");
     let started = Instant::now();
 
-    let o = helo::exists(&resolver, &name).await;
+    let o = helo::exists(&resolver, &name, &ExistsOptions::default()).await;
     assert_eq!(o.result, HeloResult::TempError);
     assert_eq!(outcomes(&o.lookups), vec![Err(LookupError::Timeout); 3]);
 
@@ -864,7 +889,12 @@ async fn cname_to_a_name_without_the_type_costs_a_second_query() {
     use QueryType::{A, AAAA, MX};
 
     let dns = Dns::start(NORMAL).await;
-    let o = helo::exists(&dns.resolver, &HeloName::parse("mxalias.example.com")).await;
+    let o = helo::exists(
+        &dns.resolver,
+        &HeloName::parse("mxalias.example.com"),
+        &ExistsOptions::default(),
+    )
+    .await;
     assert_eq!(o.result, HeloResult::Pass);
     assert_eq!(
         recorded(&o.lookups),

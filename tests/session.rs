@@ -22,6 +22,8 @@ const ZONE: &str = r#"
     slow.example.       TIMEOUT
     other.example.net.  A    198.51.100.99
     203.0.113.66        PTR  mail.example.com.
+    exp.example.        TXT  "v=spf1 -all exp=why.exp.example"
+    why.exp.example.    TXT  "%{r} refuses %{i}"
 "#;
 
 fn ip(s: &str) -> IpAddr {
@@ -240,4 +242,117 @@ async fn every_stage_ends_at_its_time_limit_with_temperror() {
     assert_eq!(v.action, Action::Defer, "SPF temperror defers by default");
     let v = s.mail_from("a@example.com").await;
     assert_eq!(v.reply.unwrap().code, 451);
+}
+
+/// Item 1 of issue 15: the raw `MAIL FROM` argument (brackets, ESMTP parameters) gives one sender,
+/// the same in the SPF check, `Received-SPF` and `Authentication-Results`.
+#[tokio::test]
+async fn mail_from_argument_is_read_once_for_spf_and_both_headers() {
+    let checker = checker(Policy::new("mx.example.net"));
+    for arg in [
+        "<alice@example.com>",
+        "<alice@example.com> SIZE=100 BODY=8BITMIME",
+        "<@relay.example:alice@example.com>",
+    ] {
+        let (mut s, _) = checker.connect(ip("192.0.2.10")).await;
+        s.helo("mail.example.com").await;
+        s.mail_from(arg).await;
+        let out = s.spf_mail_from().unwrap();
+        assert_eq!(out.result, sender_identity::spf::SpfResult::Pass, "{arg}");
+        let headers = s.headers();
+        assert_eq!(
+            headers[0].value,
+            "pass (mx.example.net: domain of alice@example.com designates 192.0.2.10 as \
+             permitted sender) client-ip=192.0.2.10; envelope-from=alice@example.com; \
+             helo=mail.example.com; receiver=mx.example.net; identity=mailfrom; mechanism=mx",
+            "{arg}"
+        );
+        assert!(
+            headers[1]
+                .value
+                .contains("spf=pass smtp.mailfrom=alice@example.com;"),
+            "{arg}: {}",
+            headers[1].value
+        );
+    }
+    // The null sender with a parameter: `postmaster@<helo>` everywhere.
+    let (mut s, _) = checker.connect(ip("192.0.2.10")).await;
+    s.helo("mail.example.com").await;
+    s.mail_from("<> SIZE=100").await;
+    let headers = s.headers();
+    assert!(
+        headers[0]
+            .value
+            .contains("domain of postmaster@mail.example.com designates"),
+        "{}",
+        headers[0].value
+    );
+    assert!(headers[0]
+        .value
+        .contains("envelope-from=postmaster@mail.example.com;"));
+    assert!(headers[1]
+        .value
+        .contains("spf=pass smtp.mailfrom=postmaster@mail.example.com"));
+}
+
+/// Item 6 of issue 15: `authserv_id` is the one receiver name, even when changed after
+/// `Policy::new`: SMTP replies quoting `%{r}` follow it.
+#[tokio::test]
+async fn receiver_name_follows_authserv_id_set_after_policy_new() {
+    let mut policy = Policy::new("old.example.net");
+    policy.authserv_id = "new.example.net".to_string();
+    let checker = checker_with(policy);
+    assert_eq!(checker.policy().spf.receiver, "new.example.net");
+    let (mut s, _) = checker.connect(ip("203.0.113.5")).await;
+    s.helo("mail.example.com").await;
+    let v = s.mail_from("bob@exp.example").await;
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(
+        v.reply.unwrap().to_string(),
+        "550 5.7.23 SPF validation failed: new.example.net refuses 203.0.113.5"
+    );
+    assert!(s.headers()[0].value.contains("receiver=new.example.net;"));
+}
+
+/// Item 5 of issue 15: with Postfix's rules, a trailing-dot HELO passes the syntax check and
+/// `reject_unknown_helo_hostname` answers 450 "Host not found" without looking it up.
+#[tokio::test]
+async fn postfix_helo_rules_refuse_a_trailing_dot_as_host_not_found() {
+    use sender_identity::helo::{ExistsOptions, HeloPolicy, HeloResult};
+    let mut policy = Policy::new("mx.example.net");
+    policy.helo_syntax = HeloPolicy::PostfixInvalid;
+    policy.helo_exists = ExistsOptions::postfix();
+    policy.helo_unknown = Action::Reject;
+    let (mut s, _) = checker_with(policy).connect(ip("192.0.2.10")).await;
+    let v = s.helo("mail.example.com.").await;
+    let checks = s.helo_checks().unwrap();
+    assert_eq!(checks.exists.result, HeloResult::PermError);
+    assert!(checks.exists.lookups.is_empty());
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(
+        v.reply.unwrap().to_string(),
+        "450 4.7.1 <mail.example.com.>: Helo command rejected: Host not found"
+    );
+    // The default looks the name up without the dot.
+    let (mut s, _) = checker(Policy::new("mx.example.net"))
+        .connect(ip("192.0.2.10"))
+        .await;
+    s.helo("mail.example.com.").await;
+    assert_eq!(s.helo_checks().unwrap().exists.result, HeloResult::Pass);
+}
+
+/// Item 5 of issue 15: `localhost.localdomain` is classed with `localhost`, and the default
+/// (strict) rules refuse it.
+#[tokio::test]
+async fn localhost_localdomain_helo_is_flagged_like_localhost() {
+    use sender_identity::helo::{HeloResult, HeloSyntax};
+    let (mut s, _) = checker(Policy::new("mx.example.net"))
+        .connect(ip("192.0.2.10"))
+        .await;
+    let v = s.helo("LocalHost.LocalDomain").await;
+    let checks = s.helo_checks().unwrap();
+    assert_eq!(checks.name.syntax(), HeloSyntax::Localhost);
+    assert_eq!(checks.exists.result, HeloResult::None, "not looked up");
+    assert_eq!(v.action, Action::Reject);
+    assert_eq!(v.reply.unwrap().to_string(), "501 5.5.2 Invalid name");
 }

@@ -2,7 +2,8 @@
 //!
 //! The first byte picks the list kind and the form (inline or file text); the rest is the list.
 //! Invariants, for a list that parses:
-//! - `Display` parses again, to the same entries, and printing is a fixed point;
+//! - `Display` parses again (network lists in the strict Postfix syntax), to the same entries, and
+//!   printing is a fixed point;
 //! - lookups through the index agree with a linear first-match scan of the entries (the reference
 //!   semantics the docs give), for the original and the re-parsed list, on probes built from the
 //!   entries (network bounds and neighbours, names, parents and children) and from the input's own
@@ -12,7 +13,9 @@
 use ipnet::IpNet;
 use libfuzzer_sys::fuzz_target;
 use sender_identity::ip::canonical;
-use sender_identity::relay::{DomainEntry, DomainList, NetEntry, NetList, PlainEntries};
+use sender_identity::relay::{
+    DomainEntry, DomainList, NetEntry, NetList, NetSyntax, ParentMatching,
+};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The first entry containing `ip` (after folding IPv4-mapped addresses), with its 1-based index.
@@ -57,7 +60,8 @@ fn tokens(text: &str) -> impl Iterator<Item = &str> {
 
 fn check_net(text: &str, list: &NetList) {
     let shown = list.to_string();
-    let again = NetList::parse(&shown)
+    // The printed form is Postfix syntax (IPv6 in brackets).
+    let again = NetList::parse_with(&shown, NetSyntax::Postfix)
         .unwrap_or_else(|e| panic!("Display output does not parse: {text:?} -> {shown:?}: {e}"));
     assert_eq!(again.entries(), list.entries(), "{text:?} -> {shown:?}");
     assert_eq!(again.to_string(), shown);
@@ -101,11 +105,11 @@ fn check_net(text: &str, list: &NetList) {
     }
 }
 
-/// The documented matching: the exact name (plain entries), else the nearest parent that has a
-/// dotted entry (or a plain one with `WithSubdomains`); the earliest entry at that level.
+/// The documented matching (the table at `ParentMatching`): the first entry in list order that
+/// matches, negated or not.
 fn reference_domain(
     entries: &[DomainEntry],
-    mode: PlainEntries,
+    mode: ParentMatching,
     domain: &str,
 ) -> Option<(usize, DomainEntry)> {
     let domain = domain
@@ -115,21 +119,19 @@ fn reference_domain(
     if domain.split('.').any(str::is_empty) {
         return None;
     }
-    let earliest = |name: &str, exact: bool| {
-        entries.iter().position(|e| {
-            e.name() == name
-                && if exact {
-                    !e.is_subdomains_only()
-                } else {
-                    e.is_subdomains_only() || mode == PlainEntries::WithSubdomains
-                }
-        })
+    let matches = |e: &DomainEntry| {
+        let same = e.name() == domain;
+        let below = domain
+            .strip_suffix(e.name())
+            .is_some_and(|head| head.ends_with('.'));
+        match (e.is_subdomains_only(), mode) {
+            (true, ParentMatching::Postfix) => false,
+            (true, _) => below,
+            (false, ParentMatching::Explicit) => same,
+            (false, _) => same || below,
+        }
     };
-    let position = earliest(&domain, true).or_else(|| {
-        domain
-            .match_indices('.')
-            .find_map(|(dot, _)| earliest(&domain[dot + 1..], false))
-    })?;
+    let position = entries.iter().position(matches)?;
     Some((position + 1, entries[position].clone()))
 }
 
@@ -154,15 +156,22 @@ fn check_domains(text: &str, list: &DomainList) {
         }
     }
     probes.extend(tokens(text).take(64).map(str::to_string));
-    for mode in [PlainEntries::Exact, PlainEntries::WithSubdomains] {
-        let a = list.clone().with_plain_entries(mode);
-        let b = again.clone().with_plain_entries(mode);
+    for mode in [
+        ParentMatching::Explicit,
+        ParentMatching::Postfix,
+        ParentMatching::Lenient,
+    ] {
+        let a = list.clone().with_parent_matching(mode);
+        let b = again.clone().with_parent_matching(mode);
         for probe in &probes {
             let want = reference_domain(list.entries(), mode, probe);
             for l in [&a, &b] {
                 let got = l.lookup(probe).map(|m| (m.index, m.entry));
                 assert_eq!(got, want, "{text:?}: lookup({probe:?}) {mode:?}");
-                assert_eq!(l.contains(probe), want.is_some());
+                assert_eq!(
+                    l.contains(probe),
+                    want.as_ref().is_some_and(|(_, e)| !e.is_negated())
+                );
             }
         }
     }

@@ -45,14 +45,34 @@ fn naive_lookup(list: &NetList, client: IpAddr) -> Option<usize> {
         .map(|p| p + 1)
 }
 
-/// Whether `domain` matches `entry`, written with the name helpers: the specification of `lookup`.
-fn naive_domain_match(entry: &DomainEntry, domain: &str, plain: PlainEntries) -> bool {
+/// Whether `domain` matches `entry`, written with the name helpers: the specification of `lookup`
+/// (the table at [`ParentMatching`]).
+fn naive_domain_match(entry: &DomainEntry, domain: &str, mode: ParentMatching) -> bool {
     let within = name::is_within(domain, entry.name());
     let same = name::same(domain, entry.name());
-    if entry.is_subdomains_only() {
-        within && !same
+    let below = within && !same;
+    match (entry.is_subdomains_only(), mode) {
+        (true, ParentMatching::Postfix) => false,
+        (true, _) => below,
+        (false, ParentMatching::Explicit) => same,
+        (false, _) => same || below,
+    }
+}
+
+/// The Postfix `match_hostname()` test of `util/match_ops.c`, transcribed on lower-case strings:
+/// an exact match, else with `parent` the pattern must end the name after a dot, else a
+/// leading-dot pattern must end the name.
+fn postfix_match_hostname(parent: bool, name: &str, pattern: &str) -> bool {
+    if name == pattern {
+        return true;
+    }
+    let Some(pd) = name.len().checked_sub(pattern.len()).filter(|&pd| pd > 0) else {
+        return false;
+    };
+    if parent {
+        name.as_bytes()[pd - 1] == b'.' && &name[pd..] == pattern
     } else {
-        same || (plain == PlainEntries::WithSubdomains && within)
+        pattern.starts_with('.') && &name[pd..] == pattern
     }
 }
 
@@ -462,12 +482,70 @@ proptest! {
     }
 }
 
+// ---- NetList syntaxes
+
+#[test]
+fn postfix_syntax_refuses_unbracketed_ipv6() {
+    let strict = |text: &str| NetList::parse_with(text, NetSyntax::Postfix);
+    for (entry, bracketed) in [
+        ("::1/128", "[::1]/128"),
+        ("::1", "[::1]"),
+        ("2001:db8::/32", "[2001:db8::]/32"),
+        ("!2001:db8::1", "![2001:db8::1]"),
+        ("::ffff:192.0.2.0/120", "[::ffff:192.0.2.0]/120"),
+    ] {
+        let e = strict(entry).unwrap_err();
+        assert_eq!(
+            (e.entry.as_str(), e.index, e.kind),
+            (
+                entry,
+                1,
+                EntryError::UnbracketedIpv6 {
+                    bracketed: bracketed.to_string()
+                }
+            )
+        );
+        // The suggestion parses in the strict syntax, to the entry the lenient syntax reads.
+        let fixed = strict(bracketed).unwrap();
+        assert_eq!(fixed.entries(), nets(entry).entries(), "{entry}");
+    }
+    assert_eq!(
+        strict("127.0.0.0/8 ::1/128").unwrap_err().to_string(),
+        "entry #2 `::1/128`: Postfix needs IPv6 inside brackets (it would read this as a \
+         type:table); write [::1]/128"
+    );
+    // Every bracketed form, and IPv4, pass; the file form reports the line.
+    let list = strict("127.0.0.0/8 [::1]/128 [2001:db8::/32] ![2001:db8::1] [192.0.2.1]").unwrap();
+    assert_eq!(list.len(), 5);
+    let e = NetList::from_file_text_with("# v6\n[::1]\n2001:db8::/32\n", NetSyntax::Postfix)
+        .unwrap_err();
+    assert_eq!((e.index, e.line), (2, Some(3)));
+    // The lenient default keeps the extension.
+    assert_eq!(
+        nets("::1/128").entries(),
+        strict("[::1]/128").unwrap().entries()
+    );
+    assert!(NetList::parse_with("::1/128", NetSyntax::Lenient).is_ok());
+    assert_eq!(NetSyntax::default(), NetSyntax::Lenient);
+}
+
+proptest! {
+    /// Whatever parses leniently prints in a form the Postfix syntax reads back to the same list.
+    #[test]
+    fn display_is_postfix_syntax(entries in prop::collection::vec(any_entry(), 0..12)) {
+        if let Ok(list) = NetList::parse(&entries.join(" ")) {
+            let again = NetList::parse_with(&list.to_string(), NetSyntax::Postfix).unwrap();
+            prop_assert_eq!(again.entries(), list.entries());
+        }
+    }
+}
+
 // ---- DomainList
 
 #[test]
 fn plain_entries_match_exactly_by_default() {
     let list = domains("example.com");
-    assert_eq!(list.plain_entries(), PlainEntries::Exact);
+    assert_eq!(list.parent_matching(), ParentMatching::Explicit);
     assert!(list.contains("example.com"));
     assert!(list.contains("EXAMPLE.Com."));
     assert!(!list.contains("mx.example.com"));
@@ -488,32 +566,119 @@ fn dotted_entries_match_strict_subdomains() {
 
 #[test]
 fn postfix_parent_domain_mode() {
-    let list = domains("example.com").with_plain_entries(PlainEntries::WithSubdomains);
+    let list = domains("example.com").with_parent_matching(ParentMatching::Postfix);
     assert!(list.contains("example.com"));
     assert!(list.contains("mx.example.com"));
+    assert!(list.contains("a.b.mx.example.com"));
     assert!(!list.contains("evilexample.com"));
     assert!(!list.contains("mx.evilexample.com"));
-    // Dotted entries are unchanged by the mode.
-    let list = domains(".example.com").with_plain_entries(PlainEntries::WithSubdomains);
-    assert!(!list.contains("example.com"));
+    // Postfix compares `.example.com` with the end of the name after a dot: it matches nothing.
+    let list = domains(".example.com").with_parent_matching(ParentMatching::Postfix);
+    for query in ["example.com", "mx.example.com", "a.b.example.com"] {
+        assert!(list.lookup(query).is_none(), "{query}");
+    }
+    // So a dotted entry cannot shadow a later plain one.
+    let list = domains("!.example.com example.com").with_parent_matching(ParentMatching::Postfix);
+    assert_eq!(list.lookup("mx.example.com").unwrap().index, 2);
     assert!(list.contains("mx.example.com"));
 }
 
 #[test]
-fn most_specific_entry_is_reported() {
-    let list = domains(".example.com example.com mx.example.com .mx.example.com");
-    assert_eq!(list.lookup("example.com").unwrap().index, 2);
-    assert_eq!(list.lookup("mx.example.com").unwrap().index, 3);
-    assert_eq!(list.lookup("a.mx.example.com").unwrap().index, 4);
-    assert_eq!(list.lookup("other.example.com").unwrap().index, 1);
-    // At one level, the earlier of the dotted and (in subdomain mode) plain entries.
-    let list = domains("example.com .example.com").with_plain_entries(PlainEntries::WithSubdomains);
-    assert_eq!(list.lookup("mx.example.com").unwrap().index, 1);
-    let list = domains(".example.com example.com").with_plain_entries(PlainEntries::WithSubdomains);
-    assert_eq!(list.lookup("mx.example.com").unwrap().index, 1);
-    // Duplicates report the first.
+fn lenient_parent_domain_mode_is_the_union() {
+    let list = domains("example.com").with_parent_matching(ParentMatching::Lenient);
+    assert!(list.contains("example.com"));
+    assert!(list.contains("mx.example.com"));
+    assert!(!list.contains("evilexample.com"));
+    let list = domains(".example.com").with_parent_matching(ParentMatching::Lenient);
+    assert!(!list.contains("example.com"));
+    assert!(list.contains("mx.example.com"));
+}
+
+/// The three modes against Postfix's own `match_hostname()` (transcribed above): `Explicit` and
+/// `Postfix` agree with it exactly, for plain, dotted and negated entries.
+#[test]
+fn modes_agree_with_postfix_match_hostname() {
+    let patterns = [
+        "example.com",
+        ".example.com",
+        "mx.example.com",
+        ".mx.example.com",
+    ];
+    let names = [
+        "example.com",
+        "mx.example.com",
+        "a.mx.example.com",
+        "evilexample.com",
+        "mx.evilexample.com",
+        "example.org",
+    ];
+    for (mode, parent) in [
+        (ParentMatching::Explicit, false),
+        (ParentMatching::Postfix, true),
+    ] {
+        for pattern in patterns {
+            let list = domains(pattern).with_parent_matching(mode);
+            for name in names {
+                assert_eq!(
+                    list.contains(name),
+                    postfix_match_hostname(parent, name, pattern),
+                    "{mode:?} {pattern} ~ {name}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn domain_negation_first_match_wins() {
+    // The negated entry comes first: it decides for its name and (here) its subdomains.
+    let list = domains("!test.example.com, example.com, .example.com");
+    assert!(!list.contains("test.example.com"));
+    let hit = list.lookup("test.example.com").unwrap();
+    assert_eq!((hit.index, hit.entry.is_negated()), (1, true));
+    assert_eq!(hit.to_string(), "!test.example.com (#1)");
+    assert!(list.contains("example.com"));
+    assert!(list.contains("mx.example.com"));
+    assert!(
+        list.contains("a.test.example.com"),
+        "the plain negation is exact here"
+    );
+
+    // After a positive entry that matches, a negation never decides (Postfix: first match).
+    let list = domains(".example.com, !test.example.com");
+    assert!(list.contains("test.example.com"));
+    assert_eq!(list.lookup("test.example.com").unwrap().index, 1);
+
+    // Under Postfix's parent matching, `!example.net` excludes the whole subtree.
+    let list = domains("!example.net example.net .example.net")
+        .with_parent_matching(ParentMatching::Postfix);
+    assert!(!list.contains("example.net"));
+    assert!(!list.contains("mx.example.net"));
+
+    // Each `!` toggles, as in Postfix; duplicates report the first.
+    let list = domains("!!example.com");
+    assert!(list.contains("example.com"));
+    assert!(!list.entries()[0].is_negated());
     let list = domains("example.com Example.com.");
     assert_eq!(list.lookup("example.com").unwrap().index, 1);
+}
+
+#[test]
+fn first_entry_in_list_order_is_reported() {
+    let list = domains(".example.com example.com mx.example.com .mx.example.com");
+    assert_eq!(list.lookup("example.com").unwrap().index, 2);
+    assert_eq!(list.lookup("mx.example.com").unwrap().index, 1);
+    assert_eq!(list.lookup("a.mx.example.com").unwrap().index, 1);
+    let list = domains("mx.example.com .mx.example.com .example.com");
+    assert_eq!(list.lookup("mx.example.com").unwrap().index, 1);
+    assert_eq!(list.lookup("a.mx.example.com").unwrap().index, 2);
+    assert_eq!(list.lookup("other.example.com").unwrap().index, 3);
+    let list = domains(".example.com example.com").with_parent_matching(ParentMatching::Lenient);
+    assert_eq!(list.lookup("mx.example.com").unwrap().index, 1);
+    let list = domains("a.example.com example.com").with_parent_matching(ParentMatching::Lenient);
+    assert_eq!(list.lookup("x.a.example.com").unwrap().index, 1);
+    let list = domains("example.com a.example.com").with_parent_matching(ParentMatching::Lenient);
+    assert_eq!(list.lookup("x.a.example.com").unwrap().index, 1);
 }
 
 #[test]
@@ -534,8 +699,14 @@ fn malformed_queries_match_nothing() {
 
 #[test]
 fn domain_parse_errors() {
-    assert_eq!(domain_kind("!example.com"), EntryError::NegatedDomain);
+    assert_eq!(domain_kind("!"), EntryError::EmptyNegation);
+    assert_eq!(domain_kind("!!"), EntryError::EmptyNegation);
     assert_eq!(domain_kind("/etc/postfix/relay"), EntryError::FileReference);
+    assert_eq!(
+        domain_kind("!/etc/postfix/relay"),
+        EntryError::FileReference
+    );
+    assert_eq!(domain_kind("!*.example.com"), EntryError::NotHostName);
     assert_eq!(domain_kind("*.example.com"), EntryError::NotHostName);
     assert_eq!(
         domain_kind("hash:/etc/postfix/relay"),
@@ -603,11 +774,13 @@ fn domain_file_form() {
 
 #[test]
 fn domain_display_round_trips() {
-    let list = domains("Example.COM. .Sub.Example.org, _dmarc.example.net xn--p1ai.example");
+    let list = domains(
+        "Example.COM. .Sub.Example.org, _dmarc.example.net xn--p1ai.example !!!.X.example.net",
+    );
     let shown = list.to_string();
     assert_eq!(
         shown,
-        "example.com .sub.example.org _dmarc.example.net xn--p1ai.example"
+        "example.com .sub.example.org _dmarc.example.net xn--p1ai.example !.x.example.net"
     );
     let again: DomainList = shown.parse().unwrap();
     assert_eq!(again.entries(), list.entries());
@@ -641,33 +814,31 @@ proptest! {
 
     #[test]
     fn domain_lookup_equals_naive_scan(
-        entries in prop::collection::vec((any::<bool>(), any_name()), 0..12),
+        entries in prop::collection::vec((any::<bool>(), any::<bool>(), any_name()), 0..12),
         queries in prop::collection::vec(any_name(), 1..12),
-        subdomains in any::<bool>(),
+        mode in prop::sample::select(vec![
+            ParentMatching::Explicit,
+            ParentMatching::Postfix,
+            ParentMatching::Lenient,
+        ]),
     ) {
         let text: Vec<String> = entries
             .iter()
-            .map(|(dotted, name)| format!("{}{name}", if *dotted { "." } else { "" }))
+            .map(|(negated, dotted, name)| {
+                format!("{}{}{name}", if *negated { "!" } else { "" }, if *dotted { "." } else { "" })
+            })
             .collect();
-        let mode = if subdomains { PlainEntries::WithSubdomains } else { PlainEntries::Exact };
-        let list = domains(&text.join(",")).with_plain_entries(mode);
+        let list = domains(&text.join(",")).with_parent_matching(mode);
         for query in queries {
-            let matching: Vec<usize> = list
+            // The first entry in list order that matches decides.
+            let first = list
                 .entries()
                 .iter()
-                .enumerate()
-                .filter(|(_, e)| naive_domain_match(e, &query, mode))
-                .map(|(i, _)| i + 1)
-                .collect();
-            match list.lookup(&query) {
-                None => prop_assert!(matching.is_empty(), "{} missed {:?}", query, matching),
-                Some(hit) => {
-                    prop_assert!(matching.contains(&hit.index), "{} wrongly hit {}", query, hit.index);
-                    // The most specific: no matching entry has a longer name.
-                    let longest = matching.iter().map(|&i| list.entries()[i - 1].name().len()).max();
-                    prop_assert_eq!(Some(hit.entry.name().len()), longest);
-                }
-            }
+                .position(|e| naive_domain_match(e, &query, mode))
+                .map(|i| i + 1);
+            prop_assert_eq!(list.lookup(&query).map(|hit| hit.index), first, "{}", query);
+            let listed = first.is_some_and(|i| !list.entries()[i - 1].is_negated());
+            prop_assert_eq!(list.contains(&query), listed, "{}", query);
         }
     }
 }
@@ -779,6 +950,7 @@ fn negated_client_denied() {
         entry,
         authenticated,
         domain,
+        excluded_by: None,
     } = &d.reason
     else {
         panic!("{:?}", d.reason)
@@ -801,6 +973,45 @@ fn negated_client_denied() {
 }
 
 #[test]
+fn negated_relay_domain_denies_and_names_the_entry() {
+    let p = RelayPolicy::new(
+        nets("192.0.2.0/24 !198.51.100.7 198.51.100.0/24"),
+        domains("!test.example.com example.com").with_parent_matching(ParentMatching::Postfix),
+    );
+    let d = p.decide(ip("203.0.113.9"), false, "mx.example.com");
+    assert!(d.allowed, "Postfix parent matching: example.com covers mx");
+    let d = p.decide(ip("203.0.113.9"), false, "Test.Example.com");
+    assert!(!d.allowed);
+    let RelayReason::NotPermitted {
+        excluded_by: Some(hit),
+        ..
+    } = &d.reason
+    else {
+        panic!("{:?}", d.reason)
+    };
+    assert_eq!((hit.index, hit.entry.is_negated()), (1, true));
+    assert_eq!(
+        d.to_string(),
+        "relay denied: client 203.0.113.9 is not in mynetworks, is not authenticated, and \
+         recipient domain test.example.com is excluded by relay domain entry !test.example.com (#1)"
+    );
+    let d = p.decide(ip("198.51.100.7"), false, "a.test.example.com");
+    assert!(matches!(
+        d.reason,
+        RelayReason::NegatedNetwork {
+            excluded_by: Some(_),
+            ..
+        }
+    ));
+    // A trusted or authenticated client still relays to an excluded domain.
+    assert!(p.decide(ip("192.0.2.1"), false, "test.example.com").allowed);
+    assert!(
+        p.decide(ip("203.0.113.9"), true, "test.example.com")
+            .allowed
+    );
+}
+
+#[test]
 fn not_permitted() {
     let d = policy().decide(ip("2001:db8::25"), false, "evilexample.com");
     assert!(!d.allowed);
@@ -810,6 +1021,7 @@ fn not_permitted() {
             client: ip("2001:db8::25"),
             authenticated: false,
             domain: "evilexample.com".into(),
+            excluded_by: None,
         }
     );
     assert_eq!(

@@ -112,15 +112,12 @@ impl<R: Resolver> Verifier<R> {
         &self.resolver
     }
 
-    /// Checks the MAIL FROM identity (RFC 7208 §2.4). An empty `mail_from` (the null reverse-path,
-    /// `<>`) is checked as `postmaster@<helo>`; surrounding angle brackets are removed; a sender
-    /// without a local part gets `postmaster`.
+    /// Checks the MAIL FROM identity (RFC 7208 §2.4). `mail_from` is the `MAIL FROM` argument,
+    /// read by [`crate::envelope::sender`] (angle brackets, ESMTP parameters and a source route
+    /// removed). The null sender (`<>`) is checked as `postmaster@<helo>`; a sender without a
+    /// local part gets `postmaster`.
     pub async fn check_mail_from(&self, ip: IpAddr, helo: &str, mail_from: &str) -> SpfOutput {
-        let mail_from = mail_from.trim_ascii();
-        let mail_from = mail_from
-            .strip_prefix('<')
-            .and_then(|m| m.strip_suffix('>'))
-            .unwrap_or(mail_from);
+        let mail_from = crate::envelope::sender(mail_from);
         let at = mail_from.bytes().rposition(|b| b == b'@');
         let (local, domain) = match at {
             _ if mail_from.is_empty() => ("", helo),
