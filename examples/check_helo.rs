@@ -217,8 +217,8 @@ async fn check(checker: &Checker<Arc<dyn Resolver>>, c: &Client, progress: &Prog
     let name = HeloName::parse(&c.helo);
     let policy = checker.policy();
     let syntax = match policy.helo_syntax.check(&c.helo) {
-        Ok(()) => format!("ok: {:?}", name.syntax()),
-        Err(rejection) => format!("refused: {:?} ({rejection})", name.syntax()),
+        Ok(()) => format!("ok: {}", name.describe()),
+        Err(rejection) => format!("refused: {} ({rejection})", name.describe()),
     };
     say!("  HELO syntax      {syntax}");
 

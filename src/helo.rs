@@ -175,6 +175,21 @@ impl HeloName {
         self.trailing_dot
     }
 
+    /// The kind of argument with its trailing dot, if any, for logs and diagnostics: what a
+    /// refusal's terse wire text (Postfix's "Invalid name") leaves out.
+    ///
+    /// ```
+    /// use sender_identity::helo::HeloName;
+    /// assert_eq!(HeloName::parse("mail.example.com.").describe(), "Fqdn with a trailing dot");
+    /// assert_eq!(HeloName::parse("mail_1.example.com").describe(), "Underscore");
+    /// ```
+    pub fn describe(&self) -> String {
+        match self.trailing_dot {
+            true => format!("{:?} with a trailing dot", self.syntax),
+            false => format!("{:?}", self.syntax),
+        }
+    }
+
     /// Whether a label starts with `xn--` (an IDNA A-label; its Punycode is not checked).
     pub fn has_a_label(&self) -> bool {
         self.shape.a_label

@@ -421,9 +421,10 @@ impl<R: Resolver> Session<R> {
                     Reply::new(rejection.code, status, &rejection.reason.to_string())
                 },
                 format!(
-                    "HELO {:?} refused: {}",
+                    "HELO {:?} refused: {} ({})",
                     headers::clean(arg),
-                    rejection.reason
+                    rejection.reason,
+                    name.describe()
                 ),
             );
         }

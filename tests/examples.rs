@@ -111,3 +111,26 @@ fn a_bind_zone_file_is_refused_with_a_pointer_to_the_format() {
     assert!(stderr.contains("not a BIND zone file"), "{stderr}");
     assert!(stderr.contains("ZoneResolver"), "{stderr}");
 }
+
+#[test]
+fn a_refused_helo_says_why() {
+    let output = example("check_helo")
+        .args(["--helo", "mail.example.com.", "--ip", "192.0.2.10"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let syntax = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("HELO syntax"))
+        .unwrap_or_else(|| panic!("no HELO syntax line: {stdout}"));
+    assert!(syntax.contains("refused"), "{syntax}");
+    assert!(syntax.contains("trailing dot"), "{syntax}");
+    // The session's reason (what a server logs) says it too.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("why") && l.contains("refused") && l.contains("trailing dot")),
+        "{stdout}"
+    );
+}
