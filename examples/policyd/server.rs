@@ -1551,6 +1551,15 @@ mod unit {
     }
 
     #[test]
+    fn reply_texts_fit_an_smtp_reply_line() {
+        let long = format!("550 5.7.23 {}\r\n", "x".repeat(2000));
+        let text = reply_text(&long);
+        assert_eq!(text.len(), MAX_REPLY);
+        assert!(text.starts_with("550 5.7.23 xxx") && text.ends_with("xx..."));
+        assert_eq!(reply_text("450 4.7.24 short\n"), "450 4.7.24 short?");
+    }
+
+    #[test]
     fn client_attributes() {
         let mut r = Request::default();
         for line in [

@@ -3,7 +3,8 @@
 //! `Authentication-Results` (RFC 8601 §2.2), over the RFC 5322 lexical tokens (FWS, comments,
 //! quoted strings, dot-atoms; no obsolete syntax). Each parser takes a whole field, folded or not,
 //! without the final CRLF, and gives the decoded values (quoted strings unescaped, folding
-//! removed), or where the field breaks the grammar.
+//! removed), or where the field breaks the grammar. [`is_input`] compares a decoded value with the
+//! text the header was built from, as the crate documents it treats outside text.
 #![allow(dead_code)]
 
 /// A decoded `Received-SPF` field.
@@ -524,6 +525,36 @@ pub fn parse_authentication_results(field: &str) -> Res<AuthResults> {
         authserv_id,
         results,
     })
+}
+
+/// What the crate documents it does to a value from outside before quoting: control characters
+/// and non-ASCII become `?`, and more than `headers::MAX_VALUE_LEN` bytes are cut with `...`.
+pub fn cleaned(text: &str) -> String {
+    let mapped: String = text
+        .chars()
+        .map(|c| {
+            if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect();
+    if mapped.len() > sender_identity::headers::MAX_VALUE_LEN {
+        format!("{}...", &mapped[..sender_identity::headers::MAX_VALUE_LEN])
+    } else {
+        mapped
+    }
+}
+
+/// Whether `decoded` (a value read back from a header) is `input` as documented: whole, or a
+/// prefix of it cut with `...` to make the header fit.
+pub fn is_input(decoded: &str, input: &str) -> bool {
+    let want = cleaned(input);
+    decoded == want
+        || decoded
+            .strip_suffix("...")
+            .is_some_and(|prefix| want.starts_with(prefix))
 }
 
 #[test]
