@@ -824,30 +824,23 @@ fn the_documented_sample_configurations_parse() {
 
 #[test]
 fn comments_after_values() {
-    let config = Config::parse(
-        "Lookup_Time = 7   # seconds\n\
-         Whitelist = 192.0.2.0/24, 2001:db8::/32\t# partners\n\
-         Authserv_Id = mx.example.net #x\n\
-         Unix_Socket = /run/a#b.sock\n\
-         TestOnly = # empty, so refused\n",
-    )
-    .unwrap_err();
-    assert_eq!(config.line, 5, "{config}");
-    let config = Config::parse(
-        "Lookup_Time = 7   # seconds\n\
-         Whitelist = 192.0.2.0/24, 2001:db8::/32\t# partners\n\
-         Authserv_Id = mx.example.net #x\n\
-         Unix_Socket = /run/a#b.sock\n",
-    )
-    .unwrap();
+    let text = "Lookup_Time = 7   # seconds\n\
+                Whitelist = 192.0.2.0/24, 2001:db8::/32\t# partners\n\
+                Authserv_Id = mx.example.net #x\n\
+                Unix_Socket = /run/a#b.sock\n";
+    let config = Config::parse(text).unwrap();
     assert_eq!(config.lookup_time, Duration::from_secs(7));
     assert_eq!(config.whitelist.len(), 2);
     assert_eq!(config.authserv_id, "mx.example.net");
+    // A `#` inside a word is part of it.
     assert_eq!(
         config.unix.as_deref(),
         Some(std::path::Path::new("/run/a#b.sock"))
     );
-    // `#` glued to a value is part of it, and refused where it cannot be.
+    // A value that is only a comment is empty (here refused), and a `#` glued to a value is part
+    // of it (here refused too).
+    let err = Config::parse(&format!("{text}TestOnly = # empty\n")).unwrap_err();
+    assert_eq!(err.line, 5, "{err}");
     assert!(Config::parse("HELO_reject = Fail#x\n").is_err());
 }
 
