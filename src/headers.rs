@@ -1,10 +1,26 @@
 //! Trace headers: `Received-SPF` (RFC 7208 §9.1) and `Authentication-Results` (RFC 8601).
 //!
 //! Every value that comes from the client or from DNS (HELO names, senders, explanations, DNS
-//! error texts) passes through one quoting function, [`quote_value`], and comments through
-//! [`quote_comment`]: CR, LF and other control characters, non-ASCII bytes, quotes, backslashes,
-//! semicolons and parentheses can neither end the header nor change its structure, and overlong
-//! values are cut.
+//! error texts, matched mechanisms) is written in the form its grammar allows, and comments through
+//! [`quote_comment`]'s escaping: CR, LF and other control characters, non-ASCII bytes, quotes,
+//! backslashes, semicolons, `=` and parentheses can neither end the header nor change its
+//! structure.
+//!
+//! - `Received-SPF` values are an RFC 5322 `dot-atom` or a `quoted-string` (RFC 7208 §9.1), so
+//!   `envelope-from="alice@example.com"` is quoted (`@` is not `atext`).
+//! - `Authentication-Results` values are an RFC 2045 `token`, an address `local-part@domain-name`
+//!   for properties (RFC 8601 §2.2 `pvalue`), or a `quoted-string`: `smtp.helo="spf=pass"`.
+//!
+//! # Length
+//!
+//! A header built here fits one line of a message: [`Header::unfolded`] is at most
+//! [`MAX_HEADER_LEN`] (998) octets, the RFC 5322 §2.1.1 line limit, and what Postfix writes for a
+//! policy server's `PREPEND` without breaking the line (`smtp_line_length_limit`). Values from
+//! outside longer than [`MAX_VALUE_LEN`] are cut first; when the header would still be too long,
+//! the longest values from outside are shortened further, each to the same length, inside their
+//! quoting: a cut value ends in `...` within its quotes or comment, and no escape is split. (For
+//! [`AuthenticationResults`] this holds as long as what the caller writes itself, method, result
+//! and property names, fits with every value cut to `"..."`.)
 //!
 //! ```
 //! use sender_identity::headers::{AuthenticationResults, ReceivedSpf};
@@ -23,7 +39,7 @@
 //! assert_eq!(
 //!     received.value,
 //!     "pass (mx.example.net: domain of alice@example.com designates 192.0.2.7 as permitted sender) \
-//!      client-ip=192.0.2.7; envelope-from=alice@example.com; helo=mail.example.com; \
+//!      client-ip=192.0.2.7; envelope-from=\"alice@example.com\"; helo=mail.example.com; \
 //!      receiver=mx.example.net; identity=mailfrom; mechanism=\"ip4:192.0.2.0/24\""
 //! );
 //!
@@ -39,6 +55,10 @@ use std::net::IpAddr;
 /// The longest value (in bytes) taken from outside before it is cut, with `...` appended.
 pub const MAX_VALUE_LEN: usize = 256;
 
+/// The longest header field built here, `Name: value` on one line, in octets (RFC 5322 §2.1.1:
+/// "Each line of characters MUST be no more than 998 characters").
+pub const MAX_HEADER_LEN: usize = 998;
+
 /// A header field: its name and its value on one line (no CR or LF anywhere).
 ///
 /// `Display` writes `Name: value` folded to lines of at most 78 characters where there are spaces
@@ -52,7 +72,8 @@ pub struct Header {
 }
 
 impl Header {
-    /// `Name: value` on one line (as a Postfix policy `PREPEND` action or a milter wants it).
+    /// `Name: value` on one line (as a Postfix policy `PREPEND` action or a milter wants it). For
+    /// the headers of this module, at most [`MAX_HEADER_LEN`] octets.
     pub fn unfolded(&self) -> String {
         format!("{}: {}", self.name, self.value)
     }
@@ -132,47 +153,212 @@ fn is_atext(c: char) -> bool {
     c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c)
 }
 
+/// RFC 5322 `dot-atom-text`.
 fn is_dot_atom(s: &str) -> bool {
     !s.is_empty()
         && s.split('.')
             .all(|part| !part.is_empty() && part.chars().all(is_atext))
 }
 
-/// A header value that is safe to write after `key=`: unchanged when it is a `dot-atom` (or an
-/// address `dot-atom@dot-atom`), otherwise a `quoted-string` with `"` and `\` escaped. Control
-/// characters and non-ASCII become `?`; long values are cut.
+/// An RFC 2045 `token` (allowed unquoted as an Authentication-Results `value`).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?=".contains(c))
+}
+
+/// RFC 6376 `domain-name` (as RFC 8601 uses it): at least two RFC 5321 `sub-domain`s, letters,
+/// digits and inner hyphens.
+fn is_domain_name(s: &str) -> bool {
+    let mut labels = 0;
+    for label in s.split('.') {
+        let b = label.as_bytes();
+        let ldh = b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-');
+        if b.is_empty() || !ldh || b[0] == b'-' || b[b.len() - 1] == b'-' {
+            return false;
+        }
+        labels += 1;
+    }
+    labels >= 2
+}
+
+/// An Authentication-Results `pvalue` written without quotes: a `token`, or
+/// `[local-part] "@" domain-name` with a `dot-atom` local part (RFC 8601 §2.2).
+fn is_plain_pvalue(s: &str) -> bool {
+    match s.rsplit_once('@') {
+        Some((local, domain)) => (local.is_empty() || is_dot_atom(local)) && is_domain_name(domain),
+        None => is_token(s),
+    }
+}
+
+/// How a value from outside is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Form {
+    /// Inside a comment: `(`, `)` and `\` escaped.
+    Comment,
+    /// `Received-SPF` (RFC 7208 §9.1): `dot-atom` or `quoted-string`.
+    DotAtom,
+    /// RFC 2045 `value`: `token` or `quoted-string`.
+    Token,
+    /// RFC 8601 `pvalue`: `token`, `local-part@domain-name`, or `quoted-string`.
+    Pvalue,
+    /// Always a `quoted-string`.
+    Quoted,
+}
+
+impl Form {
+    /// Whether `text` (cleaned) may be written as it is.
+    fn plain(self, text: &str) -> bool {
+        match self {
+            Form::Comment => !text.chars().any(|c| self.escaped(c)),
+            Form::DotAtom => is_dot_atom(text),
+            Form::Token => is_token(text),
+            Form::Pvalue => is_plain_pvalue(text),
+            Form::Quoted => false,
+        }
+    }
+
+    /// Whether `c` is written with a backslash in front.
+    fn escaped(self, c: char) -> bool {
+        match self {
+            Form::Comment => matches!(c, '(' | ')' | '\\'),
+            _ => matches!(c, '"' | '\\'),
+        }
+    }
+
+    /// The shortest cut form: `...` in a comment, `"..."` for a value.
+    fn min_len(self) -> usize {
+        match self {
+            Form::Comment => 3,
+            _ => 5,
+        }
+    }
+
+    /// Writes `text` (cleaned) in this form, in at most `cap` octets (never less than
+    /// [`Form::min_len`]): whole if it fits, otherwise its longest prefix that fits with `...`,
+    /// quoted (a cut value is never a `dot-atom` or a `token` one can mistake for the whole).
+    fn write(self, text: &str, cap: usize, out: &mut String) {
+        let cap = cap.max(self.min_len());
+        let width = |c: char| 1 + usize::from(self.escaped(c));
+        let plain = self.plain(text);
+        let quotes = if self == Form::Comment { 0 } else { 2 };
+        let full = if plain {
+            text.len()
+        } else {
+            quotes + text.chars().map(width).sum::<usize>()
+        };
+        if full <= cap {
+            if plain {
+                out.push_str(text);
+            } else {
+                self.push_escaped(text, out);
+            }
+            return;
+        }
+        // Cut: the escaped prefix, `...`, and the quotes.
+        let room = cap - quotes - 3;
+        let mut used = 0;
+        let mut end = 0;
+        for (i, c) in text.char_indices() {
+            if used + width(c) > room {
+                break;
+            }
+            used += width(c);
+            end = i + c.len_utf8();
+        }
+        let mut cut = String::with_capacity(end + 3);
+        cut.push_str(&text[..end]);
+        cut.push_str("...");
+        self.push_escaped(&cut, out);
+    }
+
+    /// `text` with this form's escapes, in quotes unless in a comment.
+    fn push_escaped(self, text: &str, out: &mut String) {
+        let quoted = self != Form::Comment;
+        if quoted {
+            out.push('"');
+        }
+        for c in text.chars() {
+            if self.escaped(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        if quoted {
+            out.push('"');
+        }
+    }
+}
+
+/// A header value under construction: fixed text and values from outside, which [`Fitted::finish`]
+/// shortens until the header fits [`MAX_HEADER_LEN`].
+#[derive(Default)]
+struct Fitted {
+    parts: Vec<(Option<Form>, String)>,
+}
+
+impl Fitted {
+    /// Fixed text, written as it is.
+    fn text(&mut self, text: &str) {
+        match self.parts.last_mut() {
+            Some((None, last)) => last.push_str(text),
+            _ => self.parts.push((None, text.to_string())),
+        }
+    }
+
+    /// A value from outside (cleaned here), in `form`.
+    fn value(&mut self, form: Form, text: &str) {
+        self.parts.push((Some(form), clean(text)));
+    }
+
+    fn render(&self, cap: usize) -> String {
+        let mut out = String::new();
+        for (form, text) in &self.parts {
+            match form {
+                None => out.push_str(text),
+                Some(form) => form.write(text, cap, &mut out),
+            }
+        }
+        out
+    }
+
+    /// The header: values whole if it fits, otherwise all values cut to the largest common length
+    /// that fits (the length of each written value grows with the cap, so a binary search finds
+    /// it).
+    fn finish(self, name: &'static str) -> Header {
+        let budget = MAX_HEADER_LEN - name.len() - 2;
+        let mut value = self.render(usize::MAX);
+        if value.len() > budget {
+            let (mut lo, mut hi) = (0, value.len());
+            while lo < hi {
+                let mid = lo + (hi - lo).div_ceil(2);
+                if self.render(mid).len() <= budget {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            value = self.render(lo);
+        }
+        Header { name, value }
+    }
+}
+
+/// A header value that is safe to write after `key=` in `Received-SPF` (RFC 7208 §9.1):
+/// unchanged when it is a `dot-atom`, otherwise a `quoted-string` with `"` and `\` escaped.
+/// Control characters and non-ASCII become `?`; values longer than [`MAX_VALUE_LEN`] are cut.
 ///
 /// ```
 /// use sender_identity::headers::quote_value;
 /// assert_eq!(quote_value("mail.example.com"), "mail.example.com");
-/// assert_eq!(quote_value("a@example.com"), "a@example.com");
+/// assert_eq!(quote_value("a@example.com"), "\"a@example.com\"");
 /// assert_eq!(quote_value("[192.0.2.1]"), "\"[192.0.2.1]\"");
 /// assert_eq!(quote_value("x\r\nBcc: evil;\"q\""), "\"x??Bcc: evil;\\\"q\\\"\"");
 /// assert_eq!(quote_value(""), "\"\"");
 /// ```
 pub fn quote_value(text: &str) -> String {
-    let text = clean(text);
-    let plain = match text.rsplit_once('@') {
-        Some((local, domain)) => is_dot_atom(local) && is_dot_atom(domain),
-        None => is_dot_atom(&text),
-    };
-    if plain {
-        return text;
-    }
-    quoted_string(&text)
-}
-
-/// `text` (already cleaned) as a `quoted-string`.
-fn quoted_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        if c == '"' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
+    let mut out = String::new();
+    Form::DotAtom.write(&clean(text), usize::MAX, &mut out);
     out
 }
 
@@ -184,31 +370,9 @@ fn quoted_string(text: &str) -> String {
 /// assert_eq!(quote_comment("see (this)\n"), "see \\(this\\)?");
 /// ```
 pub fn quote_comment(text: &str) -> String {
-    let text = clean(text);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '(' | ')' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
+    let mut out = String::new();
+    Form::Comment.write(&clean(text), usize::MAX, &mut out);
     out
-}
-
-/// An RFC 2045 `token` (allowed unquoted as an Authentication-Results `value`).
-fn is_token(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_graphic() && !"()<>@,;:\\\"/[]?=".contains(c))
-}
-
-/// An Authentication-Results `pvalue`: a token, an address or domain, or a quoted string.
-fn pvalue(text: &str) -> String {
-    let cleaned = clean(text);
-    if is_token(&cleaned) {
-        return cleaned;
-    }
-    quote_value(text)
 }
 
 /// The mechanism key for `Received-SPF`: the directive that matched, or `default`.
@@ -230,6 +394,9 @@ fn problem(out: &SpfOutput) -> Option<String> {
 }
 
 /// A `Received-SPF` header field (RFC 7208 §9.1) for one SPF result.
+///
+/// Its [`header`](Self::header) is at most [`MAX_HEADER_LEN`] octets on one line, whatever the
+/// HELO name, sender, receiver name and DNS data (see [Length](self#length)).
 #[derive(Debug, Clone)]
 pub struct ReceivedSpf<'a> {
     out: &'a SpfOutput,
@@ -264,68 +431,103 @@ impl<'a> ReceivedSpf<'a> {
     }
 
     /// The human-readable comment, as pyspf and Mail::SPF write it.
-    fn comment(&self) -> String {
-        let who = match self.out.identity {
-            Identity::MailFrom if !self.envelope_from.is_empty() => self.envelope_from.to_string(),
-            _ => format!("postmaster@{}", self.out.domain()),
+    fn comment(&self, v: &mut Fitted) {
+        if let Some(r) = self.receiver {
+            v.value(Form::Comment, r);
+            v.text(": ");
+        }
+        let who = |v: &mut Fitted| match self.out.identity {
+            Identity::MailFrom if !self.envelope_from.is_empty() => {
+                v.value(Form::Comment, self.envelope_from)
+            }
+            _ => {
+                v.text("postmaster@");
+                v.value(Form::Comment, self.out.domain());
+            }
         };
-        let (ip, domain) = (self.client_ip, self.out.domain());
-        let text = match self.out.result {
-            SpfResult::Pass => format!("domain of {who} designates {ip} as permitted sender"),
+        let ip = self.client_ip.to_string();
+        let domain = |v: &mut Fitted| v.value(Form::Comment, self.out.domain());
+        match self.out.result {
+            SpfResult::Pass => {
+                v.text("domain of ");
+                who(v);
+                v.text(&format!(" designates {ip} as permitted sender"));
+            }
             SpfResult::Fail => {
-                format!("domain of {who} does not designate {ip} as permitted sender")
+                v.text("domain of ");
+                who(v);
+                v.text(&format!(" does not designate {ip} as permitted sender"));
             }
             SpfResult::Softfail => {
-                format!("transitioning domain of {who} does not designate {ip} as permitted sender")
+                v.text("transitioning domain of ");
+                who(v);
+                v.text(&format!(" does not designate {ip} as permitted sender"));
             }
             SpfResult::Neutral => {
-                format!("{ip} is neither permitted nor denied by domain of {who}")
+                v.text(&format!(
+                    "{ip} is neither permitted nor denied by domain of "
+                ));
+                who(v);
             }
-            SpfResult::None => format!("{domain} does not designate permitted sender hosts"),
-            SpfResult::Temperror => format!("error in processing during lookup of {domain}"),
-            SpfResult::Permerror => format!("permanent error in processing domain of {domain}"),
-        };
-        match self.receiver {
-            Some(r) => format!("{}: {}", clean(r), text),
-            None => text,
+            SpfResult::None => {
+                domain(v);
+                v.text(" does not designate permitted sender hosts");
+            }
+            SpfResult::Temperror => {
+                v.text("error in processing during lookup of ");
+                domain(v);
+            }
+            SpfResult::Permerror => {
+                v.text("permanent error in processing domain of ");
+                domain(v);
+            }
         }
     }
 
-    /// The header field.
+    /// The header field, at most [`MAX_HEADER_LEN`] octets unfolded.
     pub fn header(&self) -> Header {
-        let mut value = format!("{} ({})", self.out.result, quote_comment(&self.comment()));
-        let mut key = |k: &str, v: &str| {
-            let _ = write!(value, " {k}={};", quote_value(v));
+        let mut v = Fitted::default();
+        v.text(self.out.result.as_str());
+        v.text(" (");
+        self.comment(&mut v);
+        v.text(")");
+        let mut first = true;
+        let mut key = |v: &mut Fitted, k: &str, value: &str| {
+            v.text(if first { " " } else { "; " });
+            first = false;
+            v.text(k);
+            v.text("=");
+            v.value(Form::DotAtom, value);
         };
-        key("client-ip", &self.client_ip.to_string());
+        key(&mut v, "client-ip", &self.client_ip.to_string());
         if self.out.identity == Identity::MailFrom {
             let from = match self.envelope_from {
                 "" => format!("postmaster@{}", self.helo),
                 from => from.to_string(),
             };
-            key("envelope-from", &from);
+            key(&mut v, "envelope-from", &from);
         }
-        key("helo", self.helo);
+        key(&mut v, "helo", self.helo);
         if let Some(problem) = problem(self.out) {
-            key("problem", &problem);
+            key(&mut v, "problem", &problem);
         }
         if let Some(r) = self.receiver {
-            key("receiver", r);
+            key(&mut v, "receiver", r);
         }
-        key("identity", self.out.identity.as_str());
+        key(&mut v, "identity", self.out.identity.as_str());
         if let Some(m) = mechanism(self.out) {
-            key("mechanism", &m);
+            key(&mut v, "mechanism", &m);
         }
-        value.pop(); // the last ';'
-        Header {
-            name: "Received-SPF",
-            value,
-        }
+        v.finish("Received-SPF")
     }
 }
 
 /// One `method=result` entry of an `Authentication-Results` header, with its reason, properties
 /// and comment.
+///
+/// The method, result and property names are the caller's and are written as given: they must be
+/// RFC 8601 keywords (`spf`, `pass`, `smtp.mailfrom`, ...). Reasons, property values and comments
+/// may come from anywhere: they are quoted or escaped as their grammar needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodResult {
     method: String,
@@ -352,7 +554,8 @@ impl MethodResult {
     }
 
     /// Adds a property, e.g. `("smtp.mailfrom", "a@example.com")`, with an optional comment after
-    /// it.
+    /// it. The value is written unquoted when RFC 8601 allows it (a `token`, or
+    /// `local-part@domain-name`), otherwise as a `quoted-string`.
     pub fn property(mut self, name: &str, value: &str, comment: Option<&str>) -> Self {
         self.properties.push((
             name.to_string(),
@@ -362,21 +565,28 @@ impl MethodResult {
         self
     }
 
-    fn write(&self, out: &mut String) {
-        let _ = write!(out, "{}={}", self.method, self.result);
+    fn write(&self, v: &mut Fitted) {
+        v.text(&format!("; {}={}", self.method, self.result));
         if let Some(reason) = &self.reason {
-            let _ = write!(out, " reason={}", quoted_string(&clean(reason)));
+            v.text(" reason=");
+            v.value(Form::Quoted, reason);
         }
         for (name, value, comment) in &self.properties {
-            let _ = write!(out, " {name}={}", pvalue(value));
+            v.text(&format!(" {name}="));
+            v.value(Form::Pvalue, value);
             if let Some(c) = comment {
-                let _ = write!(out, " ({})", quote_comment(c));
+                v.text(" (");
+                v.value(Form::Comment, c);
+                v.text(")");
             }
         }
     }
 }
 
 /// An `Authentication-Results` header field (RFC 8601) built from check results.
+///
+/// Its [`header`](Self::header) is at most [`MAX_HEADER_LEN`] octets on one line, as long as the
+/// caller's own text (method, result and property names) leaves room (see [Length](self#length)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthenticationResults {
     authserv_id: String,
@@ -384,7 +594,8 @@ pub struct AuthenticationResults {
 }
 
 impl AuthenticationResults {
-    /// A header for the verifier `authserv_id` (usually its host name).
+    /// A header for the verifier `authserv_id` (usually its host name; quoted unless it is a
+    /// `token`).
     pub fn new(authserv_id: &str) -> Self {
         AuthenticationResults {
             authserv_id: authserv_id.to_string(),
@@ -419,17 +630,14 @@ impl AuthenticationResults {
 
     /// The header field (`none` when no result was added, RFC 8601 §2.2).
     pub fn header(&self) -> Header {
-        let mut value = pvalue(&self.authserv_id);
+        let mut v = Fitted::default();
+        v.value(Form::Token, &self.authserv_id);
         if self.results.is_empty() {
-            value.push_str("; none");
+            v.text("; none");
         }
         for r in &self.results {
-            value.push_str("; ");
-            r.write(&mut value);
+            r.write(&mut v);
         }
-        Header {
-            name: "Authentication-Results",
-            value,
-        }
+        v.finish("Authentication-Results")
     }
 }

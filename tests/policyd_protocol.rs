@@ -1,16 +1,20 @@
 //! The `policyd` example's policy server, in-process, against the in-process DNS server: the
-//! Postfix policy protocol over TCP and a UNIX socket, the SPF answers, the per-message cache and
-//! malformed input.
+//! Postfix policy protocol over TCP and a UNIX socket, the SPF answers, the per-message cache,
+//! malformed and hostile input, the time limits, the configuration file and `--check-config`, and
+//! (in a child process running the example's `run`) SIGTERM.
 
 mod common;
+mod header_grammar;
 #[allow(dead_code)]
 #[path = "../examples/policyd/server.rs"]
 mod server;
 
 use common::dns_server::{QueryType, TestDnsServer};
+use header_grammar::{parse_authentication_results, parse_received_spf};
 use sender_identity::dns::HickoryResolver;
 use server::{build_resolver, Config, Policyd};
 use std::net::SocketAddr;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -114,7 +118,7 @@ async fn pass_prepends_received_spf() {
     );
     assert!(action.contains("client-ip=192.0.2.10;"), "{action}");
     assert!(
-        action.contains("envelope-from=alice@pass.example;"),
+        action.contains("envelope-from=\"alice@pass.example\";"),
         "{action}"
     );
     assert!(action.contains("helo=mail.pass.example;"), "{action}");
@@ -565,4 +569,438 @@ async fn unix_socket() {
     assert!(ask(&mut conn, &req).await.starts_with("550 5.7.23"));
     task.abort();
     let _ = std::fs::remove_file(&path);
+}
+
+/// Issue 14 items 3-5 through the server: a HELO of 250 `(` and a sender of 250 `(` gave a
+/// 2,211-octet Received-SPF that `clean_reply` cut at 1,000 characters, inside a quoted string.
+/// Every PREPENDed header now parses under the strict grammars and fits one 998-octet line.
+#[tokio::test]
+async fn prepended_headers_fit_and_parse_for_hostile_values() {
+    let dns = TestDnsServer::start(ZONE).await;
+    let policy = start(&dns, "Header_Type = Both\n").await;
+    let mut conn = connect(policy.addr).await;
+    let parens = "(".repeat(250);
+    let cases = [
+        (parens.clone(), parens.clone()),
+        ("spf=pass".to_string(), "a@spf=pass".to_string()),
+        (
+            "mail.pass.example".to_string(),
+            "alice@pass.example".to_string(),
+        ),
+        (
+            format!("{}\"\\", "=".repeat(300)),
+            format!("{}@pass.example", "\"\\".repeat(200)),
+        ),
+    ];
+    for (i, (helo, sender)) in cases.iter().enumerate() {
+        let rcpt = request("192.0.2.10", helo, sender, &format!("x{i}"), "RCPT");
+        let received = ask(&mut conn, &rcpt).await;
+        let header = received
+            .strip_prefix("PREPEND ")
+            .unwrap_or_else(|| panic!("{received}"));
+        assert!(header.len() <= 998, "{} octets: {header}", header.len());
+        let parsed = parse_received_spf(header).unwrap_or_else(|e| panic!("{e}"));
+        assert!(parsed.get("helo").is_some() && parsed.get("envelope-from").is_some());
+
+        let data = rcpt.replace("protocol_state=RCPT", "protocol_state=DATA");
+        let ar = ask(&mut conn, &data).await;
+        let header = ar
+            .strip_prefix("PREPEND ")
+            .unwrap_or_else(|| panic!("{ar}"));
+        assert!(header.len() <= 998, "{} octets: {header}", header.len());
+        let parsed = parse_authentication_results(header).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parsed.results.len(), 3, "{header}");
+    }
+}
+
+/// Whether the server closes `conn` while the client sends `line` every 100 ms; the number of
+/// lines sent before it did, or `None` if it stayed open for `max` lines.
+async fn lines_until_closed(
+    conn: &mut BufReader<TcpStream>,
+    line: &[u8],
+    max: usize,
+) -> Option<usize> {
+    for sent in 0..max {
+        if conn.get_mut().write_all(line).await.is_err() {
+            return Some(sent);
+        }
+        let mut buf = String::new();
+        match tokio::time::timeout(Duration::from_millis(100), conn.read_line(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(sent),
+            Ok(Ok(_)) => panic!("a reply to {line:?}: {buf:?}"),
+            Err(_) => {}
+        }
+    }
+    None
+}
+
+/// Issue 14 item 7: blank lines and partial requests do not reset the idle timeout (512
+/// connections sending `\n` every 2 s held every slot). With `Idle_Timeout = 1`, a client sending
+/// a blank line every 100 ms is closed; so is one sending attribute lines that never end a
+/// request (before the 64-attribute limit would close it).
+#[tokio::test]
+async fn blank_lines_and_partial_requests_do_not_keep_a_connection() {
+    let dns = TestDnsServer::start(ZONE).await;
+    let policy = start(&dns, "Idle_Timeout = 1\n").await;
+
+    let mut conn = connect(policy.addr).await;
+    let sent = lines_until_closed(&mut conn, b"\n", 150).await;
+    assert!(
+        sent.is_some(),
+        "blank lines kept the connection open for 15 s"
+    );
+
+    let mut conn = connect(policy.addr).await;
+    let sent = lines_until_closed(&mut conn, b"a=1\n", 40).await;
+    assert!(
+        sent.is_some(),
+        "40 attribute lines kept the connection open"
+    );
+
+    // A connection that completes its requests stays open across them.
+    let mut conn = connect(policy.addr).await;
+    let req = request(
+        "192.0.2.10",
+        "mail.pass.example",
+        "alice@pass.example",
+        "",
+        "RCPT",
+    );
+    for _ in 0..3 {
+        assert!(ask(&mut conn, &req).await.starts_with("PREPEND"));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A zone whose TXT answers each take `delay`.
+struct SlowZone {
+    zone: sender_identity::dns::ZoneResolver,
+    delay: Duration,
+}
+
+#[async_trait::async_trait]
+impl sender_identity::dns::Resolver for SlowZone {
+    async fn lookup_txt(
+        &self,
+        name: &str,
+    ) -> sender_identity::dns::LookupResult<Vec<sender_identity::dns::TxtRecord>> {
+        tokio::time::sleep(self.delay).await;
+        self.zone.lookup_txt(name).await
+    }
+    async fn lookup_a(
+        &self,
+        name: &str,
+    ) -> sender_identity::dns::LookupResult<Vec<std::net::Ipv4Addr>> {
+        self.zone.lookup_a(name).await
+    }
+    async fn lookup_aaaa(
+        &self,
+        name: &str,
+    ) -> sender_identity::dns::LookupResult<Vec<std::net::Ipv6Addr>> {
+        self.zone.lookup_aaaa(name).await
+    }
+    async fn lookup_mx(
+        &self,
+        name: &str,
+    ) -> sender_identity::dns::LookupResult<Vec<sender_identity::dns::Mx>> {
+        self.zone.lookup_mx(name).await
+    }
+    async fn lookup_ptr(
+        &self,
+        ip: std::net::IpAddr,
+    ) -> sender_identity::dns::LookupResult<Vec<String>> {
+        self.zone.lookup_ptr(ip).await
+    }
+}
+
+async fn start_with<R: sender_identity::dns::Resolver + 'static>(
+    resolver: R,
+    extra: &str,
+) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let config = Config::parse(&format!(
+        "Record_Cache = 0\nAuthserv_Id = mx.test.example\n{extra}"
+    ))
+    .unwrap();
+    let server = Policyd::new(config, resolver);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (addr, tokio::spawn(server.serve_tcp(listener)))
+}
+
+/// Issue 14 item 7: one request could take 2 x `Lookup_Time` (the HELO and the MAIL FROM check
+/// each had it). The two checks now share one `Lookup_Time`: each TXT answer takes 1.2 s and
+/// `Lookup_Time = 2`, so the HELO check passes and the MAIL FROM check, with 0.8 s left, gives
+/// temperror (with a budget each, both passed). With a resolver that never answers, the answer
+/// comes within `Lookup_Time` (plus a generous margin), not twice that.
+#[tokio::test]
+async fn one_lookup_time_for_the_whole_request() {
+    let zone: sender_identity::dns::ZoneResolver = ZONE.parse().unwrap();
+    let slow = SlowZone {
+        zone,
+        delay: Duration::from_millis(1200),
+    };
+    let (addr, task) = start_with(slow, "Lookup_Time = 2\n").await;
+    let mut conn = connect(addr).await;
+    let req = request(
+        "192.0.2.10",
+        "mail.pass.example",
+        "alice@pass.example",
+        "",
+        "RCPT",
+    );
+    let action = ask(&mut conn, &req).await;
+    assert!(
+        action.starts_with("PREPEND Received-SPF: temperror"),
+        "{action}"
+    );
+    task.abort();
+
+    let (addr, task) = start_with(common::resolvers::Hang, "Lookup_Time = 2\n").await;
+    let mut conn = connect(addr).await;
+    let started = std::time::Instant::now();
+    let action = ask(&mut conn, &req).await;
+    let took = started.elapsed();
+    assert!(
+        action.starts_with("PREPEND Received-SPF: temperror"),
+        "{action}"
+    );
+    assert!(
+        took < Duration::from_millis(3500),
+        "answered after {took:?}"
+    );
+    task.abort();
+}
+
+/// The fenced ` ```text ` blocks of `text` (lines with `prefix` removed) that hold `needle`.
+fn doc_blocks(text: &str, prefix: &str, needle: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        let Some(line) = line.strip_prefix(prefix) else {
+            continue;
+        };
+        let line = line.strip_prefix(' ').unwrap_or(line);
+        match (&mut current, line.trim_end()) {
+            (None, fence) if fence.starts_with("```") => current = Some(String::new()),
+            (Some(block), "```") => {
+                if block.contains(needle) {
+                    blocks.push(block.clone());
+                }
+                current = None;
+            }
+            (Some(block), _) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    blocks
+}
+
+/// Issue 15 item 12: the sample configuration of the docs was refused (`# comment` after a
+/// value). The samples are read from the docs themselves: the doc comment of
+/// `examples/policyd/main.rs` and the README.
+#[test]
+fn the_documented_sample_configurations_parse() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let main = std::fs::read_to_string(format!("{root}/examples/policyd/main.rs")).unwrap();
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    let samples: Vec<String> = doc_blocks(&main, "//!", "HELO_reject")
+        .into_iter()
+        .chain(doc_blocks(&readme, "", "HELO_reject"))
+        .collect();
+    assert_eq!(samples.len(), 2, "one sample in main.rs, one in the README");
+    for sample in samples {
+        let config = Config::parse(&sample).unwrap_or_else(|e| panic!("{e}\n{sample}"));
+        // The comments are not part of the values.
+        assert_eq!(config.helo_reject, server::RejectLevel::Fail, "{sample}");
+        assert!(
+            config.whitelist.contains("192.0.2.7".parse().unwrap()),
+            "{sample}"
+        );
+    }
+}
+
+#[test]
+fn comments_after_values() {
+    let text = "Lookup_Time = 7   # seconds\n\
+                Whitelist = 192.0.2.0/24, 2001:db8::/32\t# partners\n\
+                Authserv_Id = mx.example.net #x\n\
+                Unix_Socket = /run/a#b.sock\n";
+    let config = Config::parse(text).unwrap();
+    assert_eq!(config.lookup_time, Duration::from_secs(7));
+    assert_eq!(config.whitelist.len(), 2);
+    assert_eq!(config.authserv_id, "mx.example.net");
+    // A `#` inside a word is part of it.
+    assert_eq!(
+        config.unix.as_deref(),
+        Some(std::path::Path::new("/run/a#b.sock"))
+    );
+    // A value that is only a comment is empty (here refused), and a `#` glued to a value is part
+    // of it (here refused too).
+    let err = Config::parse(&format!("{text}TestOnly = # empty\n")).unwrap_err();
+    assert_eq!(err.line, 5, "{err}");
+    assert!(Config::parse("HELO_reject = Fail#x\n").is_err());
+}
+
+/// Runs this test binary again as a child process that runs the example's `run` (the whole
+/// program: arguments, signals, listeners) with `args`.
+fn policyd_process(args: &[&str]) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "policyd_child",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--quiet",
+    ])
+    .env("POLICYD_CHILD_ARGS", args.join("\u{1f}"));
+    cmd
+}
+
+/// Not a test of its own: the child process of [`policyd_process`] (it returns at once otherwise).
+#[test]
+fn policyd_child() {
+    let Ok(args) = std::env::var("POLICYD_CHILD_ARGS") else {
+        return;
+    };
+    let args: Vec<String> = args.split('\u{1f}').map(str::to_string).collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let code = rt.block_on(server::run(&args));
+    std::process::exit(code.into());
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("policyd-{}-{name}", std::process::id()))
+}
+
+/// Issue 15 item 12: `--check-config` printed `Debug` output (`PrefixIndex { levels: ... }`). It
+/// prints one `Name = value` line per option, network lists as their entries, and that text is a
+/// configuration file that reads back the same.
+#[test]
+fn check_config_prints_a_readable_summary() {
+    let path = temp_path("check.conf");
+    std::fs::write(
+        &path,
+        "Whitelist = 192.0.2.0/24, 2001:db8::/32  # partners\nHeader_Type = Both\n\
+         Authserv_Id = mx.example.net\nNameserver = 127.0.0.1:5353\n",
+    )
+    .unwrap();
+    let out = policyd_process(&["--config", path.to_str().unwrap(), "--check-config"])
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for line in [
+        "HELO_reject = Fail",
+        "Header_Type = Both",
+        "Whitelist = 192.0.2.0/24, [2001:db8::]/32",
+        "skip_addresses = 127.0.0.0/8, 127.0.0.0/8, [::1]/128",
+        "Nameserver = 127.0.0.1:5353",
+        "Lookup_Time = 20",
+        "Listen = 127.0.0.1:10023",
+        "# Unix_Socket: off",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "no {line:?} in\n{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains('{') && !stdout.contains("PrefixIndex"),
+        "{stdout}"
+    );
+    // The summary is a configuration file that reads back the same.
+    let summary: String = stdout
+        .lines()
+        .filter(|l| !l.starts_with("# configuration OK"))
+        .filter(|l| l.contains(" = ") || l.starts_with("# "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let again = Config::parse(&summary).unwrap_or_else(|e| panic!("{e}\n{summary}"));
+    assert_eq!(again.summary(), summary);
+}
+
+/// Issue 14 item 7: SIGTERM dropped the request in evaluation and left the UNIX socket behind.
+/// Now the process stops accepting, answers the request it is evaluating (here one waiting for a
+/// DNS answer that never comes, so it ends at `Lookup_Time` with temperror), closes its idle
+/// connections, removes its socket and exits with 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_finishes_requests_in_evaluation_and_removes_the_socket() {
+    let dns = TestDnsServer::start(
+        "slow.example. TIMEOUT\nmail.pass.example. TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n",
+    )
+    .await;
+    let socket = temp_path("term.sock");
+    let conf = temp_path("term.conf");
+    let _ = std::fs::remove_file(&socket);
+    std::fs::write(
+        &conf,
+        format!(
+            "Nameserver = {}\nDNS_Timeout = 1\nLookup_Time = 2\nUnix_Socket = {}\n\
+             Authserv_Id = mx.test.example\nRecord_Cache = 0\n",
+            dns.addr(),
+            socket.display()
+        ),
+    )
+    .unwrap();
+    let mut child = policyd_process(&["--config", conf.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !socket.exists() {
+        assert!(std::time::Instant::now() < deadline, "no socket");
+        assert!(child.try_wait().unwrap().is_none(), "policyd exited");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut idle = BufReader::new(tokio::net::UnixStream::connect(&socket).await.unwrap());
+    let mut busy = BufReader::new(tokio::net::UnixStream::connect(&socket).await.unwrap());
+    let req = request(
+        "192.0.2.10",
+        "mail.pass.example",
+        "x@slow.example",
+        "t1",
+        "RCPT",
+    );
+    busy.get_mut().write_all(req.as_bytes()).await.unwrap();
+    // In evaluation: the MAIL FROM check waits for slow.example.
+    tokio::time::timeout(Duration::from_secs(20), dns.wait_for_queries(2))
+        .await
+        .expect("the request never reached DNS");
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    // The request in evaluation gets its answer.
+    let mut line = String::new();
+    busy.read_line(&mut line).await.unwrap();
+    assert!(
+        line.starts_with("action=PREPEND Received-SPF: temperror"),
+        "{line:?}"
+    );
+    // The idle connection is closed without a reply.
+    assert!(closed_without_reply(&mut idle).await);
+    // The process exits with 0 and removes its socket.
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + Duration::from_secs(30),
+            "policyd did not exit"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _ = std::fs::remove_file(&conf);
+    assert_eq!(exit.code(), Some(0), "{exit:?}");
+    assert!(!socket.exists(), "the socket was left behind");
 }

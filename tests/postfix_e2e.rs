@@ -9,11 +9,13 @@
 //! 127.0.0.1 and is stopped at the end, also when the test fails.
 
 mod common;
+mod header_grammar;
 #[allow(dead_code)]
 #[path = "../examples/policyd/server.rs"]
 mod server;
 
 use common::dns_server::{QueryType, TestDnsServer};
+use header_grammar::{parse_authentication_results, parse_received_spf};
 use server::{build_resolver, Config, Policyd};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -447,7 +449,33 @@ fn postfix_with_policyd() {
     assert_eq!(policyd.evaluations(), evaluations + 1);
     assert_eq!(dns.query_count("multi.example", QueryType::TXT), 1);
 
+    // A hostile HELO name and sender (Postfix turns the HELO's parentheses into `?`; the quoted
+    // local part keeps them): the prepended headers are built to fit, so they arrive whole.
+    let hostile_helo = format!("{}.example", "h(".repeat(125));
+    let mut smtp = Smtp::connect(port, "192.0.2.10", "mail.pass.example", &hostile_helo);
+    let sender = format!("\"{}\"@pass.example", "(".repeat(250));
+    let (code, text) = smtp.cmd(&format!("MAIL FROM:<{sender}>"));
+    assert_eq!(code, 250, "{text}");
+    assert_eq!(smtp.cmd("RCPT TO:<u1@rcpt.test.example>").0, 250);
+    assert_eq!(smtp.data("hostile").0, 250);
+    smtp.quit();
+
     // The delivered messages.
+    let hostile = postfix.delivered("hostile");
+    for prefix in ["Received-SPF:", "Authentication-Results:"] {
+        let field = hostile
+            .iter()
+            .find(|h| h.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {hostile:#?}"));
+        assert!(field.len() <= 998, "{} octets: {field}", field.len());
+        let parsed = if prefix == "Received-SPF:" {
+            parse_received_spf(field).map(|_| ())
+        } else {
+            parse_authentication_results(field).map(|_| ())
+        };
+        parsed.unwrap_or_else(|e| panic!("{e}"));
+    }
+
     let pass = postfix.delivered("pass");
     let spf: Vec<_> = pass
         .iter()

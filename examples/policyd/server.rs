@@ -16,12 +16,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
+use tokio::time::Instant;
 
 /// The longest request line accepted (bytes, newline included).
 pub const MAX_LINE: usize = 8 * 1024;
 /// The most attributes accepted in one request.
 pub const MAX_ATTRIBUTES: usize = 64;
+/// The longest reject or defer text (bytes, code included): an SMTP reply line is at most 512
+/// octets with its CRLF (RFC 5321 §4.5.3.1.5), and Postfix sends the text as its reply.
+pub const MAX_REPLY: usize = 510;
 
 // ------------------------------------------------------------------------------------------------
 // Configuration
@@ -41,6 +45,20 @@ pub enum RejectLevel {
     False,
     /// Do not check this identity.
     NoCheck,
+}
+
+impl RejectLevel {
+    /// The option value, as the configuration file writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            RejectLevel::Fail => "Fail",
+            RejectLevel::Softfail => "Softfail",
+            RejectLevel::SpfNotPass => "SPF_Not_Pass",
+            RejectLevel::Null => "Null",
+            RejectLevel::False => "False",
+            RejectLevel::NoCheck => "No_Check",
+        }
+    }
 }
 
 /// Which header is prepended.
@@ -104,7 +122,8 @@ pub struct Config {
     pub nameserver: Nameserver,
     /// `DNS_Timeout` seconds per query try (default 5).
     pub dns_timeout: Duration,
-    /// `Lookup_Time` seconds per identity check (default 20).
+    /// `Lookup_Time` seconds for all the checks of one message together, HELO and MAIL FROM
+    /// (default 20): every request is answered within this time of being read.
     pub lookup_time: Duration,
     /// `Void_Limit` (default 2).
     pub void_limit: u32,
@@ -116,7 +135,9 @@ pub struct Config {
     pub unix: Option<PathBuf>,
     /// `Max_Connections` at once (default 512).
     pub max_connections: usize,
-    /// `Idle_Timeout` seconds a connection may wait between lines (default 600).
+    /// `Idle_Timeout` seconds (default 600): a connection is closed when no complete request
+    /// arrived within this time of its start or of the last reply (blank lines and partial requests
+    /// do not count).
     pub idle_timeout: Duration,
     /// `debugLevel` (default 1): 0 errors only, 1 one line per decision, 2 every request.
     pub debug_level: u8,
@@ -239,12 +260,23 @@ pub fn parse_nameserver(value: &str) -> Result<Nameserver, String> {
     Ok(Nameserver::Addrs(addrs))
 }
 
+/// `value` without a trailing comment: from a `#` at its start or after whitespace.
+fn strip_comment(value: &str) -> &str {
+    let start = value
+        .char_indices()
+        .find(|&(i, c)| c == '#' && (i == 0 || value[..i].ends_with(char::is_whitespace)))
+        .map_or(value.len(), |(i, _)| i);
+    value[..start].trim()
+}
+
 fn parse_netlist(value: &str) -> Result<NetList, String> {
     NetList::parse(value).map_err(|e| e.to_string())
 }
 
 impl Config {
-    /// Parses configuration text: `Name = value` lines; `#` starts a comment line. Names are
+    /// Parses configuration text: `Name = value` lines. `#` starts a comment at the start of a
+    /// line or after whitespace (`Name = value   # comment`); no option's value holds `#` after a
+    /// space, and a `#` inside a word stays part of it (a socket path may have one). Names are
     /// matched without regard to case. An unknown name, a bad value or a name given twice is an
     /// error, with its line; nothing of a refused file is used.
     pub fn parse(text: &str) -> Result<Config, ConfigError> {
@@ -261,7 +293,7 @@ impl Config {
             let Some((name, value)) = trimmed.split_once('=') else {
                 return Err(err(format!("expected Name = value, got {trimmed:?}")));
             };
-            let (name, value) = (name.trim(), value.trim());
+            let (name, value) = (name.trim(), strip_comment(value));
             let key = name.to_ascii_lowercase();
             if seen.contains(&key) {
                 return Err(err(format!("{name} is set twice")));
@@ -363,6 +395,74 @@ impl Config {
         Ok(config)
     }
 
+    /// The effective configuration, one `Name = value` line per option (a network list as its
+    /// entries), in a form [`Config::parse`] reads back to the same configuration. Options that are
+    /// off are comment lines. This is what `--check-config` prints.
+    pub fn summary(&self) -> String {
+        fn yes(b: bool) -> &'static str {
+            if b {
+                "True"
+            } else {
+                "False"
+            }
+        }
+        fn list(l: &NetList) -> String {
+            let entries: Vec<String> = l.entries().iter().map(|e| e.to_string()).collect();
+            entries.join(", ")
+        }
+        let nameserver = match &self.nameserver {
+            Nameserver::System => "system".to_string(),
+            Nameserver::Addrs(addrs) => {
+                let addrs: Vec<String> = addrs.iter().map(|a| a.to_string()).collect();
+                addrs.join(", ")
+            }
+        };
+        let mut lines = vec![
+            format!("HELO_reject = {}", self.helo_reject.name()),
+            format!("Mail_From_reject = {}", self.mail_from_reject.name()),
+            format!("PermError_reject = {}", yes(self.permerror_reject)),
+            format!("TempError_Defer = {}", yes(self.temperror_defer)),
+            format!(
+                "Defer_Reply = {}",
+                match self.defer_reply {
+                    DeferReply::DeferIfPermit => "DEFER_IF_PERMIT",
+                    DeferReply::Code450 => "450",
+                }
+            ),
+            format!("SPF_Enhanced_Status_Codes = {}", yes(self.enhanced_codes)),
+            format!("TestOnly = {}", if self.test_only { 0 } else { 1 }),
+            format!("skip_addresses = {}", list(&self.skip_addresses)),
+            format!("Whitelist = {}", list(&self.whitelist)),
+            format!(
+                "Header_Type = {}",
+                match self.header_type {
+                    HeaderType::Spf => "SPF",
+                    HeaderType::Ar => "AR",
+                    HeaderType::Both => "Both",
+                    HeaderType::None => "None",
+                }
+            ),
+            format!("Authserv_Id = {}", self.authserv_id),
+            format!("Nameserver = {nameserver}"),
+            format!("DNS_Timeout = {}", self.dns_timeout.as_secs()),
+            format!("Lookup_Time = {}", self.lookup_time.as_secs()),
+            format!("Void_Limit = {}", self.void_limit),
+            format!("Record_Cache = {}", self.record_cache),
+        ];
+        lines.push(match self.tcp_listen() {
+            Some(addr) => format!("Listen = {addr}"),
+            None => "# Listen: off (Unix_Socket only)".to_string(),
+        });
+        lines.push(match &self.unix {
+            Some(path) => format!("Unix_Socket = {}", path.display()),
+            None => "# Unix_Socket: off".to_string(),
+        });
+        lines.push(format!("Max_Connections = {}", self.max_connections));
+        lines.push(format!("Idle_Timeout = {}", self.idle_timeout.as_secs()));
+        lines.push(format!("debugLevel = {}", self.debug_level));
+        lines.join("\n") + "\n"
+    }
+
     /// The TCP address to listen on: `Listen`, or the default when no UNIX socket is set.
     pub fn tcp_listen(&self) -> Option<SocketAddr> {
         match (self.listen, &self.unix) {
@@ -401,7 +501,7 @@ pub enum ProtocolError {
     BadLine(String),
     /// The client closed the connection in the middle of a request.
     Truncated,
-    /// No line within the idle timeout.
+    /// No complete request within the idle timeout.
     Idle,
     /// A socket error.
     Io(std::io::Error),
@@ -504,16 +604,17 @@ pub async fn read_line<S: AsyncBufRead + Unpin>(
     }
 }
 
-/// Reads one request (lines up to an empty line). `Ok(None)` when the client closed the connection
-/// between requests.
+/// Reads one request (lines up to an empty line), which must be complete by `deadline`: blank
+/// lines and a request sent a byte at a time do not buy more time. `Ok(None)` when the client
+/// closed the connection between requests.
 pub async fn read_request<S: AsyncBufRead + Unpin>(
     reader: &mut S,
-    idle: Duration,
+    deadline: Instant,
 ) -> Result<Option<Request>, ProtocolError> {
     let mut request = Request::default();
     let mut buf = Vec::with_capacity(256);
     loop {
-        let more = tokio::time::timeout(idle, read_line(reader, &mut buf))
+        let more = tokio::time::timeout_at(deadline, read_line(reader, &mut buf))
             .await
             .map_err(|_| ProtocolError::Idle)??;
         if !more {
@@ -534,7 +635,8 @@ pub async fn read_request<S: AsyncBufRead + Unpin>(
     }
 }
 
-/// Makes text safe for one reply line: control characters and non-ASCII become `?`.
+/// Makes text safe for one reply line: control characters and non-ASCII become `?`. (Lengths are
+/// bounded where the text is built: headers by the `headers` module, refusals by [`refusal`].)
 pub fn clean_reply(text: &str) -> String {
     text.chars()
         .map(|c| {
@@ -544,8 +646,18 @@ pub fn clean_reply(text: &str) -> String {
                 '?'
             }
         })
-        .take(1000)
         .collect()
+}
+
+/// A reject or defer text: cleaned, and cut with `...` to at most [`MAX_REPLY`] bytes (plain text,
+/// nothing to keep balanced).
+fn reply_text(text: &str) -> String {
+    let mut text = clean_reply(text);
+    if text.len() > MAX_REPLY {
+        text.truncate(MAX_REPLY - 3);
+        text.push_str("...");
+    }
+    text
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -556,7 +668,7 @@ pub fn clean_reply(text: &str) -> String {
 pub enum Answer {
     /// `DUNNO`.
     Dunno,
-    /// `PREPEND <header>`.
+    /// `PREPEND <header>`: a header from the `headers` module, one line of at most 998 octets.
     Prepend(String),
     /// A defer: `DEFER_IF_PERMIT ...` or `450 ...`.
     Defer(String),
@@ -650,7 +762,7 @@ pub fn refusal(config: &Config, out: &SpfOutput, reject: bool) -> Answer {
             DeferReply::DeferIfPermit => "DEFER_IF_PERMIT",
             DeferReply::Code450 => "450",
         };
-        return Answer::Defer(format!("{head}{} {text}", status("4.7.24")));
+        return Answer::Defer(reply_text(&format!("{head}{} {text}", status("4.7.24"))));
     }
     let (code, text) = match out.result {
         SpfResult::Permerror => (
@@ -670,7 +782,7 @@ pub fn refusal(config: &Config, out: &SpfOutput, reject: bool) -> Answer {
             format!("SPF validation failed for {what} {}: {r}", out.domain()),
         ),
     };
-    Answer::Reject(format!("550{} {text}", status(code)))
+    Answer::Reject(reply_text(&format!("550{} {text}", status(code))))
 }
 
 /// The attributes of a request that the checks use.
@@ -730,13 +842,17 @@ fn iprev_result(client: &Client) -> MethodResult {
     MethodResult::new("iprev", result).property("policy.iprev", &client.ip.to_string(), name)
 }
 
-/// The checks of the server: configuration and SPF verifier.
+/// The checks of the server: configuration, resolver and SPF record cache.
 pub struct Policyd<R> {
     config: Config,
-    verifier: Verifier<R>,
+    resolver: R,
+    spf_config: spf::Config,
+    cache: Option<Arc<RecordCache>>,
     evaluations: AtomicU64,
     connections: AtomicU64,
     limit: Arc<Semaphore>,
+    /// Set once to stop: listeners stop accepting, connections close between requests.
+    stop: watch::Sender<bool>,
 }
 
 impl<R: Resolver + 'static> Policyd<R> {
@@ -749,18 +865,49 @@ impl<R: Resolver + 'static> Policyd<R> {
             c.max_void_lookups = config.void_limit;
             c
         };
-        let mut verifier = Verifier::with_config(resolver, spf_config);
-        if config.record_cache > 0 {
-            verifier = verifier.with_cache(Arc::new(RecordCache::new(config.record_cache)));
-        }
+        let cache =
+            (config.record_cache > 0).then(|| Arc::new(RecordCache::new(config.record_cache)));
         let limit = Arc::new(Semaphore::new(config.max_connections));
         Arc::new(Policyd {
             config,
-            verifier,
+            resolver,
+            spf_config,
+            cache,
             evaluations: AtomicU64::new(0),
             connections: AtomicU64::new(0),
             limit,
+            stop: watch::channel(false).0,
         })
+    }
+
+    /// A verifier whose checks end by `deadline` (temperror when it passes): the HELO and MAIL
+    /// FROM checks of one message share one `Lookup_Time`.
+    fn verifier(&self, deadline: Instant) -> Verifier<&R> {
+        let mut config = self.spf_config.clone();
+        config.timeout = Some(deadline.saturating_duration_since(Instant::now()));
+        let verifier = Verifier::with_config(&self.resolver, config);
+        match &self.cache {
+            Some(cache) => verifier.with_cache(Arc::clone(cache)),
+            None => verifier,
+        }
+    }
+
+    /// Stops the server: the listeners stop accepting, idle connections close, and connections
+    /// with a request in evaluation close after its answer. See [`Self::drained`].
+    pub fn shutdown(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// Waits until every connection has ended (after [`Self::shutdown`]).
+    pub async fn drained(&self) {
+        let all = u32::try_from(self.config.max_connections).unwrap_or(u32::MAX);
+        let _ = self.limit.acquire_many(all).await;
+    }
+
+    /// Resolves once [`Self::shutdown`] was called.
+    async fn stopped(&self) {
+        let mut stop = self.stop.subscribe();
+        let _ = stop.wait_for(|stop| *stop).await;
     }
 
     /// The configuration.
@@ -802,6 +949,8 @@ impl<R: Resolver + 'static> Policyd<R> {
             return Decision::dunno("no HELO and no sender: not checked".into());
         }
         self.evaluations.fetch_add(1, Ordering::Relaxed);
+        // One budget for the whole message: Postfix waits for one answer, not one per check.
+        let deadline = Instant::now() + config.lookup_time;
         let sender = client.sender.trim_start_matches('<').trim_end_matches('>');
         let null_sender = sender.is_empty();
         let helo = match client.helo.as_str() {
@@ -814,7 +963,7 @@ impl<R: Resolver + 'static> Policyd<R> {
         let helo_out = if config.helo_reject == RejectLevel::NoCheck {
             None
         } else {
-            let out = self.verifier.check_helo(ip, &helo).await;
+            let out = self.verifier(deadline).check_helo(ip, &helo).await;
             summary.push(format!("helo {}={}", helo, out.result));
             if let Some(reject) = spf_action(config, config.helo_reject, out.result, null_sender) {
                 return Decision {
@@ -834,7 +983,11 @@ impl<R: Resolver + 'static> Policyd<R> {
                 out.identity = Identity::MailFrom;
                 Some(out)
             }
-            _ => Some(self.verifier.check_mail_from(ip, &helo, sender).await),
+            _ => Some(
+                self.verifier(deadline)
+                    .check_mail_from(ip, &helo, sender)
+                    .await,
+            ),
         };
         if let Some(out) = &mail_out {
             summary.push(format!("mailfrom {}={}", out.domain(), out.result));
@@ -888,7 +1041,18 @@ impl<R: Resolver + 'static> Policyd<R> {
         // recipient, all with the same `instance`.
         let mut cache: Option<(String, Decision)> = None;
         loop {
-            let request = match read_request(&mut reader, self.config.idle_timeout).await {
+            // Idle time counts from the connection's start or the last reply, whatever arrives.
+            let deadline = Instant::now() + self.config.idle_timeout;
+            let read = tokio::select! {
+                // A request read after shutdown would be evaluated for nothing: close first.
+                biased;
+                () = self.stopped() => {
+                    self.log(2, conn, format_args!("shutting down; closing the connection"));
+                    return;
+                }
+                read = read_request(&mut reader, deadline) => read,
+            };
+            let request = match read {
                 Ok(Some(request)) => request,
                 Ok(None) => {
                     self.log(2, conn, format_args!("connection closed"));
@@ -1000,10 +1164,14 @@ impl<R: Resolver + 'static> Policyd<R> {
         }
     }
 
-    /// Serves connections from `listener` until the task is dropped.
+    /// Serves connections from `listener` until [`Self::shutdown`] (or the task is dropped).
     pub async fn serve_tcp(self: Arc<Self>, listener: tokio::net::TcpListener) {
         loop {
-            match listener.accept().await {
+            let accepted = tokio::select! {
+                () = self.stopped() => return,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
                 Ok((stream, peer)) => {
                     if let Some(conn) = self.spawn(stream) {
                         self.log(2, conn, format_args!("connection from {peer}"));
@@ -1017,11 +1185,15 @@ impl<R: Resolver + 'static> Policyd<R> {
         }
     }
 
-    /// Serves connections from a UNIX socket until the task is dropped.
+    /// Serves connections from a UNIX socket until [`Self::shutdown`] (or the task is dropped).
     #[cfg(unix)]
     pub async fn serve_unix(self: Arc<Self>, listener: tokio::net::UnixListener) {
         loop {
-            match listener.accept().await {
+            let accepted = tokio::select! {
+                () = self.stopped() => return,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
                 Ok((stream, _)) => {
                     self.spawn(stream);
                 }
@@ -1032,6 +1204,161 @@ impl<R: Resolver + 'static> Policyd<R> {
             }
         }
     }
+}
+
+// ------------------------------------------------------------------------------------------------
+// The program
+
+/// The command line's usage.
+pub const USAGE: &str = "usage: policyd [--config FILE] [--listen IP:PORT] [--unix PATH] \
+                         [--nameserver system|IP:PORT] [--check-config]";
+
+/// The configuration from the command line (`--config` and overrides), and whether only to check
+/// it.
+pub fn load(args: &[String]) -> Result<(Config, bool), String> {
+    let mut config_file = None;
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    let mut check_only = false;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{name} needs a value\n{USAGE}"))
+        };
+        match arg.as_str() {
+            "--config" => config_file = Some(value("--config")?),
+            "--listen" | "--unix" | "--nameserver" => {
+                overrides.push((arg.clone(), value(arg)?));
+            }
+            "--check-config" => check_only = true,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let mut config = match &config_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+            Config::parse(&text).map_err(|e| format!("{path}: {e}; configuration refused"))?
+        }
+        None => Config::default(),
+    };
+    for (name, value) in overrides {
+        let bad = |m: String| format!("{name}: {m}");
+        match name.as_str() {
+            "--listen" => {
+                config.listen = Some(
+                    value
+                        .parse()
+                        .map_err(|_| bad(format!("expected IP:PORT, got {value:?}")))?,
+                )
+            }
+            "--unix" => config.unix = Some(value.into()),
+            _ => config.nameserver = parse_nameserver(&value).map_err(bad)?,
+        }
+    }
+    Ok((config, check_only))
+}
+
+/// The program: `args` without the program name; the exit status. Until SIGTERM or SIGINT it
+/// serves; then it stops accepting, answers the requests already in evaluation (each within
+/// `Lookup_Time`), closes every connection, removes its UNIX socket and exits with 0.
+pub async fn run(args: &[String]) -> u8 {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (config, check_only) = match load(args) {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            eprintln!("policyd: {e}");
+            return 2;
+        }
+    };
+    if check_only {
+        use std::io::Write as _;
+        // A closed stdout (e.g. `| head`) is not an error worth a panic.
+        let _ = write!(
+            std::io::stdout(),
+            "# configuration OK; the effective settings:\n{}",
+            config.summary()
+        );
+        return 0;
+    }
+    // Before listening: from the first connection on, SIGTERM means "finish and exit".
+    let (mut term, mut int) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(term), Ok(int)) => (term, int),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("policyd: cannot handle signals: {e}");
+            return 1;
+        }
+    };
+    let resolver = match build_resolver(&config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("policyd: DNS: {e}");
+            return 1;
+        }
+    };
+    let tcp = config.tcp_listen();
+    let unix = config.unix.clone();
+    let grace = config.lookup_time + Duration::from_secs(5);
+    let server = Policyd::new(config, resolver);
+    let mut tasks = tokio::task::JoinSet::new();
+    if let Some(addr) = tcp {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                eprintln!(
+                    "policyd: listening on {}",
+                    listener.local_addr().unwrap_or(addr)
+                );
+                tasks.spawn(server.clone().serve_tcp(listener));
+            }
+            Err(e) => {
+                eprintln!("policyd: cannot listen on {addr}: {e}");
+                return 1;
+            }
+        }
+    }
+    if let Some(path) = &unix {
+        // A socket file left by an earlier run would make bind fail.
+        if std::fs::symlink_metadata(path)
+            .map(|m| std::os::unix::fs::FileTypeExt::is_socket(&m.file_type()))
+            .unwrap_or(false)
+        {
+            let _ = std::fs::remove_file(path);
+        }
+        match tokio::net::UnixListener::bind(path) {
+            Ok(listener) => {
+                eprintln!("policyd: listening on {}", path.display());
+                tasks.spawn(server.clone().serve_unix(listener));
+            }
+            Err(e) => {
+                eprintln!("policyd: cannot listen on {}: {e}", path.display());
+                return 1;
+            }
+        }
+    }
+    let signal = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+        _ = tasks.join_next() => "a listener ended",
+    };
+    eprintln!("policyd: {signal}: finishing the requests in evaluation");
+    server.shutdown();
+    while tasks.join_next().await.is_some() {}
+    // Each request in evaluation ends within Lookup_Time; a client that does not read its answer
+    // must not hold the exit forever.
+    if tokio::time::timeout(grace, server.drained()).await.is_err() {
+        eprintln!("policyd: connections still open after {grace:?}; exiting anyway");
+    }
+    if let Some(path) = &unix {
+        if let Err(e) = std::fs::remove_file(path) {
+            eprintln!("policyd: cannot remove {}: {e}", path.display());
+        }
+    }
+    eprintln!("policyd: stopped");
+    0
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1131,7 +1458,7 @@ mod unit {
 
     #[tokio::test]
     async fn reading_requests() {
-        let idle = Duration::from_secs(5);
+        let idle = Instant::now() + Duration::from_secs(5);
         let input: &[u8] = b"\na=1\nb=2\n\nc=3\n\n";
         let mut reader = BufReader::new(input);
         let first = read_request(&mut reader, idle).await.unwrap().unwrap();
@@ -1221,6 +1548,15 @@ mod unit {
         };
         assert_eq!(r.next_answer("RCPT").action(), "550 5.7.23 no??bad");
         assert_eq!(r.next_answer("RCPT").action(), "550 5.7.23 no??bad");
+    }
+
+    #[test]
+    fn reply_texts_fit_an_smtp_reply_line() {
+        let long = format!("550 5.7.23 {}\r\n", "x".repeat(2000));
+        let text = reply_text(&long);
+        assert_eq!(text.len(), MAX_REPLY);
+        assert!(text.starts_with("550 5.7.23 xxx") && text.ends_with("xx..."));
+        assert_eq!(reply_text("450 4.7.24 short\n"), "450 4.7.24 short?");
     }
 
     #[test]
