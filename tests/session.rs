@@ -263,7 +263,7 @@ async fn mail_from_argument_is_read_once_for_spf_and_both_headers() {
         assert_eq!(
             headers[0].value,
             "pass (mx.example.net: domain of alice@example.com designates 192.0.2.10 as \
-             permitted sender) client-ip=192.0.2.10; envelope-from=alice@example.com; \
+             permitted sender) client-ip=192.0.2.10; envelope-from=\"alice@example.com\"; \
              helo=mail.example.com; receiver=mx.example.net; identity=mailfrom; mechanism=mx",
             "{arg}"
         );
@@ -289,7 +289,7 @@ async fn mail_from_argument_is_read_once_for_spf_and_both_headers() {
     );
     assert!(headers[0]
         .value
-        .contains("envelope-from=postmaster@mail.example.com;"));
+        .contains("envelope-from=\"postmaster@mail.example.com\";"));
     assert!(headers[1]
         .value
         .contains("spf=pass smtp.mailfrom=postmaster@mail.example.com"));
