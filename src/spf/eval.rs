@@ -1,7 +1,7 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
 use super::cache::{self, Fetched, RecordCache, View};
-use super::macros::MacroContext;
+use super::macros::{MacroContext, MAX_EXPLANATION_LEN};
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
     DomainRecord, DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
@@ -19,6 +19,25 @@ use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The longest local part of a sender the macros see, in bytes; longer ones are cut to it (see
+/// [`Verifier::check_host`]). A reverse-path holds at most 256 octets (RFC 5321 §4.5.3.1.3), so no
+/// deliverable sender has a longer local part; RFC 5321 limits local parts to 64 octets
+/// (§4.5.3.1.1) but asks receivers to accept longer ones where they can. With the domain (at most
+/// 253 bytes), it bounds `%{s}` to 510 bytes.
+pub const MAX_LOCAL_PART_LEN: usize = 256;
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn cut_to(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.get(..cut).unwrap_or_default()
+}
 
 /// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
 /// the default limit of 10 terms, nesting never gets near it).
@@ -146,6 +165,11 @@ impl<R: Resolver> Verifier<R> {
 
     /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` with the sender's local part given separately
     /// (empty means `postmaster`). IPv4-mapped IPv6 addresses are evaluated as IPv4.
+    ///
+    /// A local part longer than [`MAX_LOCAL_PART_LEN`] (256 bytes) is cut to that length (at a
+    /// character boundary) for the `%{l}` and `%{s}` macros. It is not refused: a result of none or
+    /// permerror for a long local part would let any sender turn a domain's fail into it by
+    /// padding the local part, while what the cut gives is what a sender could have sent as it is.
     pub async fn check_host(
         &self,
         ip: IpAddr,
@@ -158,7 +182,7 @@ impl<R: Resolver> Verifier<R> {
         let local_part = if local_part.is_empty() {
             "postmaster"
         } else {
-            local_part
+            cut_to(local_part, MAX_LOCAL_PART_LEN)
         };
         let inputs = Inputs {
             ip: crate::ip::canonical(ip),
@@ -1351,15 +1375,21 @@ impl Fetched {
 }
 
 /// Room for an explanation's expansion, so that it is built without growing: its literal text plus
-/// a sender-sized value per macro, tripled for URL escaping (an estimate: more is still correct).
+/// a sender-sized value per macro, tripled for URL escaping (an estimate: more is still correct),
+/// at most the most an explanation expands to ([`MAX_EXPLANATION_LEN`]).
 fn explanation_capacity(ms: &MacroString, sender: &str) -> usize {
     let value = 3 * sender.len().max(40);
-    ms.parts()
-        .map(|part| match part {
+    let mut capacity = 0usize;
+    for part in ms.parts() {
+        capacity = capacity.saturating_add(match part {
             MacroPart::Literal(text) => text.len(),
             MacroPart::Macro(_) => value,
-        })
-        .sum()
+        });
+        if capacity >= MAX_EXPLANATION_LEN {
+            return MAX_EXPLANATION_LEN;
+        }
+    }
+    capacity
 }
 
 fn qualifier_result(q: Qualifier) -> SpfResult {
@@ -1500,6 +1530,32 @@ mod tests {
         // One version followed from the first query on: 10 MX and 10 A lookups, none of another
         // version's names.
         assert_eq!(resolver.zone.query_count(), 20);
+    }
+
+    #[test]
+    fn long_local_parts_are_cut_for_macros() {
+        let zone: ZoneResolver = r#"
+            example.com     TXT "v=spf1 -all exp=exp.example.com"
+            exp.example.com TXT "%{l}"
+        "#
+        .parse()
+        .unwrap();
+        let spf = Verifier::new(&zone);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let explain = |local: &str| {
+            let out =
+                rt.block_on(spf.check_mail_from(ip, "h.example", &format!("{local}@example.com")));
+            assert_eq!(out.result, SpfResult::Fail);
+            out.explanation.unwrap()
+        };
+        let at_most = "a".repeat(MAX_LOCAL_PART_LEN);
+        assert_eq!(explain(&at_most), at_most);
+        // Cut at a character boundary: the two-byte `é` would end past the cap.
+        let long = "a".repeat(MAX_LOCAL_PART_LEN - 1) + "é" + &"b".repeat(1000);
+        assert_eq!(explain(&long), "a".repeat(MAX_LOCAL_PART_LEN - 1));
     }
 
     #[test]
