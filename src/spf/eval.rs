@@ -81,19 +81,22 @@ const MAX_DEPTH: u32 = 64;
 /// kept answer first, even if the cache entry expired or was replaced meanwhile (by another
 /// verifier sharing the cache). So each run follows the path of the one before it, every query
 /// sent is one the final run needed, and the lookup limits bound the queries of the whole
-/// evaluation, not only of each run. An evaluation answered from
-/// memory runs once, with no boxed recursion and no copy of an answer, and, with the record cache,
-/// without allocating: the domain checked is validated once, when it is cached, and the output
-/// shares the cached record (and names the domain through it when that record decided). The same
-/// name and type is never asked of the network twice in one evaluation.
+/// evaluation, not only of each run.
+///
+/// An evaluation answered from memory runs once, with no boxed recursion and no copy of an
+/// answer, and, with the record cache, without allocating: the domain checked is validated once,
+/// when it is cached, and the output shares the cached record (and names the domain through it
+/// when that record decided). The same name and type is never asked of the network twice in one
+/// evaluation.
 ///
 /// # Memory
 /// An evaluation in flight is one future of about 0.65 KB plus the strings of its output. Once it
 /// has to await an answer it also holds a boxed state of about 0.45 KB and the answers used so
-/// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their records). Nested
-/// `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names built by macros
-/// are written into a buffer of 320 bytes that each thread keeps once it has expanded one. A cached
-/// record's cost is given at [`RecordCache`].
+/// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their
+/// records). Nested `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names
+/// built by macros are written into a buffer of 320 bytes that each thread keeps once it has
+/// expanded one; explanations are at most [`MAX_EXPLANATION_LEN`] bytes. A cached record's cost is
+/// given at [`RecordCache`].
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
