@@ -49,10 +49,11 @@ pub struct MacroContext<'a> {
 
 /// The most an explanation expands to, in bytes: [`MacroString::expand`] stops there (at a
 /// character boundary). An explanation is sent back in the SMTP reply to the rejected mail (RFC
-/// 7208 §6.2), and a reply line holds at most 512 bytes (RFC 5321 §4.5.3.1.5): a longer one is of
-/// no use to the sender, and the cap keeps a record's `exp=` text of thousands of `%{s}` from
-/// building megabytes.
-pub const MAX_EXPLANATION_LEN: usize = 512;
+/// 7208 §6.2), and a reply line holds at most 512 octets with its code and CRLF (RFC 5321
+/// §4.5.3.1.5): 400 leaves 112 for the reply code, the enhanced status code and a prefix such as
+/// `SPF validation failed: `. A longer text is of no use to the sender, and the cap keeps a
+/// record's `exp=` text of thousands of `%{s}` from building megabytes.
+pub const MAX_EXPLANATION_LEN: usize = 400;
 
 impl MacroString {
     /// Appends the expansion of this string to `out`, cut to at most [`MAX_EXPLANATION_LEN`] bytes
@@ -1223,7 +1224,8 @@ mod tests {
         }
     }
     /// Expansions around the size of the stack buffer, with addresses written as blocks near its
-    /// end: the same as the reference, whether built on the stack or not.
+    /// end: the same as the reference (up to the explanation cap), whether built on the stack or
+    /// not.
     #[test]
     fn expansions_around_the_stack_size() {
         for ip in ["192.0.2.3", "2001:db8::cb01"] {
@@ -1235,7 +1237,7 @@ mod tests {
                     let (mut fast, mut slow) = (String::new(), String::new());
                     ms.expand(&ctx, &mut fast);
                     reference::expand(&ms, &ctx, &mut slow);
-                    assert_eq!(fast, slow, "{ms}");
+                    assert_eq!(fast, capped(&slow), "{ms}");
                     ms.expand_name(&ctx, &mut fast);
                     reference::expand_name(&ms, &ctx, &mut slow);
                     assert_eq!(fast, slow, "{ms}");
