@@ -225,7 +225,8 @@ pub struct Policy {
     pub spf: Config,
     /// The longest a stage's DNS work may take (the iprev check at connect; the HELO existence and
     /// confirmation lookups); running out gives temperror for the unfinished checks. SPF has its
-    /// own limit, [`Config::timeout`]. Default 20 s.
+    /// own limit, [`Config::timeout`]; both are kept the same way, on any executor (a Tokio runtime
+    /// without the time driver too). Default 20 s.
     pub timeout: Duration,
 }
 

@@ -27,10 +27,18 @@
 
 mod common;
 
+use async_trait::async_trait;
 use common::dns_server::{QueryType, TestDnsServer, Transport};
-use sender_identity::dns::{HickoryResolver, LookupError};
-use sender_identity::spf::{Cause, Config, SpfError, SpfOutput, SpfResult, Verifier};
+use sender_identity::dns::{
+    HickoryResolver, LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, ZoneResolver,
+};
+use sender_identity::spf::{
+    Cause, Config, Identity, RecordCache, SpfError, SpfOutput, SpfResult, Verifier,
+};
 use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The resolver timeout where a timeout is expected (one try, under hickory's 333 ms UDP re-send).
@@ -614,4 +622,102 @@ async fn overall_timeout_ends_slow_evaluation_with_temperror() {
     assert!(matches!(out.cause, Cause::Match { .. }));
     server.wait_for_queries(before + 2 + 5).await;
     assert_eq!(a_queries(&server) - cut, 5);
+}
+
+// ------------------------------------------------------------------------------------------------
+// A shared record cache that changes during an evaluation
+
+/// The record of `top.example` in version `v`: ten `mx:` names, each with ten MX hosts (the
+/// evaluation looks up every host: none is the client).
+fn top_record(v: u32) -> String {
+    let terms: Vec<String> = (0..10).map(|i| format!("mx:m{i}.v{v}.example")).collect();
+    format!("v=spf1 {} -all", terms.join(" "))
+}
+
+/// The server's resolver, and a second verifier sharing the record cache: while the MX lookup of the
+/// last `mx:` name of version 0 is in flight, the cached record of `top.example` expires and the
+/// other verifier fetches it again, in version 1 (as when its TTL runs out mid-evaluation and
+/// another evaluation refreshes it).
+struct Refreshing {
+    inner: HickoryResolver,
+    cache: Arc<RecordCache>,
+    other: Verifier<ZoneResolver>,
+    refreshed: AtomicBool,
+}
+
+#[async_trait]
+impl Resolver for Refreshing {
+    async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
+        self.inner.lookup_txt(name).await
+    }
+    async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
+        self.inner.lookup_txt_ttl(name).await
+    }
+    async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
+        self.inner.lookup_a(name).await
+    }
+    async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
+        self.inner.lookup_aaaa(name).await
+    }
+    async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
+        if name == "m9.v0.example" && !self.refreshed.swap(true, Ordering::Relaxed) {
+            self.cache.clear();
+            let ip = "192.0.2.1".parse().unwrap();
+            self.other
+                .check_host(ip, "top.example", "a", "h.example", Identity::MailFrom)
+                .await;
+        }
+        self.inner.lookup_mx(name).await
+    }
+    async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
+        self.inner.lookup_ptr(ip).await
+    }
+}
+
+/// One evaluation follows one version of a record, whatever the shared cache holds meanwhile: the
+/// lookups at the server stay within the bound (here: the TXT record, 10 MX and 100 A lookups of
+/// version 0, none of version 1).
+#[tokio::test]
+async fn a_record_replaced_in_the_cache_mid_evaluation_is_not_followed() {
+    let mut zone = format!("top.example. TXT \"{}\"\n", top_record(0));
+    for v in 0..2 {
+        for i in 0..10 {
+            for h in 0..10 {
+                let host = format!("h{h}.m{i}.v{v}.example");
+                let _ = writeln!(zone, "m{i}.v{v}.example. MX 10 {host}.");
+                let _ = writeln!(zone, "{host}. A 198.51.100.{}", h + 1);
+            }
+        }
+    }
+    let server = TestDnsServer::start(&zone).await;
+    let cache = Arc::new(RecordCache::new(100));
+    let newer: ZoneResolver = format!("top.example TXT \"{}\"", top_record(1))
+        .parse()
+        .unwrap();
+    let resolver = Refreshing {
+        inner: server.resolver(),
+        cache: cache.clone(),
+        other: Verifier::new(newer).with_cache(cache.clone()),
+        refreshed: AtomicBool::new(false),
+    };
+    let config = Config::default();
+    let spf = Verifier::with_config(resolver, config.clone()).with_cache(cache.clone());
+    let out = spf
+        .check_mail_from("192.0.2.1".parse().unwrap(), "h.example", "a@top.example")
+        .await;
+    assert!(spf.resolver().refreshed.load(Ordering::Relaxed));
+    assert_eq!(out.result, SpfResult::Fail, "{out:?}");
+    assert_eq!(out.dns_lookups, 10);
+    let lookups = server.lookups();
+    let bound = rfc_bound(&out, &config);
+    assert_eq!(bound, 123);
+    assert!(lookups <= bound, "{lookups} lookups > {bound}");
+    assert_eq!(lookups, 1 + 10 + 100);
+    assert_eq!(server.lookup_count("m0.v1.example", QueryType::MX), 0);
+    // The cache did change: the next evaluation follows version 1.
+    let again = spf
+        .check_mail_from("192.0.2.1".parse().unwrap(), "h.example", "a@top.example")
+        .await;
+    assert_eq!(again.result, SpfResult::Fail);
+    assert_eq!(server.lookup_count("m0.v1.example", QueryType::MX), 1);
 }

@@ -33,8 +33,11 @@ pub struct Config {
     /// and viaspf count it). Default `false`: an IPv6 client checked against IPv4-only MX hosts
     /// would otherwise hit the void limit on records that are not broken.
     pub count_mx_address_voids: bool,
-    /// The overall limit on one evaluation; running out gives temperror. `None` disables it. The
-    /// limit needs a Tokio runtime with the time driver; outside Tokio it is not applied and the
+    /// The overall limit on one evaluation; running out gives temperror. `None` disables it. It is
+    /// armed only when the evaluation has to wait for DNS, and kept by this crate's own timer thread
+    /// (`sender-identity-timer`, started on first use), not by `tokio::time`: it applies on any
+    /// executor, including a Tokio runtime built without `enable_time()` (where Tokio's timers
+    /// panic) and none at all. Should that thread fail to start, no limit is applied and the
     /// resolver's own per-query timeout bounds the work. Default 20 s.
     pub timeout: Option<Duration>,
     /// The receiving host's name, for `%{r}` in explanations. Default `unknown` (RFC 7208 §7.3).

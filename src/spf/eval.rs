@@ -1,7 +1,7 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
 use super::cache::{self, Fetched, RecordCache, View};
-use super::macros::MacroContext;
+use super::macros::{MacroContext, MAX_EXPLANATION_LEN};
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
     DomainRecord, DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
@@ -19,6 +19,25 @@ use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The longest local part of a sender the macros see, in bytes; longer ones are cut to it (see
+/// [`Verifier::check_host`]). A reverse-path holds at most 256 octets (RFC 5321 §4.5.3.1.3), so no
+/// deliverable sender has a longer local part; RFC 5321 limits local parts to 64 octets
+/// (§4.5.3.1.1) but asks receivers to accept longer ones where they can. With the domain (at most
+/// 253 bytes), it bounds `%{s}` to 510 bytes.
+pub const MAX_LOCAL_PART_LEN: usize = 256;
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
+fn cut_to(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.get(..cut).unwrap_or_default()
+}
 
 /// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
 /// the default limit of 10 terms, nesting never gets near it).
@@ -55,19 +74,29 @@ const MAX_DEPTH: u32 = 64;
 /// is awaited. When a run needs an answer it does not have, it stops with that query;
 /// [`Verifier::check_host`] awaits it, keeps it, and runs the evaluation again from the start,
 /// which costs little next to a DNS round trip (each run is bounded by the lookup limits, so an
-/// evaluation does at most about as many runs as it sends queries). An evaluation answered from
-/// memory runs once, with no boxed recursion and no copy of an answer, and, with the record cache,
-/// without allocating: the domain checked is validated once, when it is cached, and the output
-/// shares the cached record (and names the domain through it when that record decided). The same
-/// name and type is never asked of the network twice in one evaluation.
+/// evaluation does at most about as many runs as it sends queries).
+///
+/// Once an evaluation waits, it sees one consistent view of DNS: every answer a run takes from the
+/// record cache or the resolver's memory is kept with the awaited ones, and later runs read the
+/// kept answer first, even if the cache entry expired or was replaced meanwhile (by another
+/// verifier sharing the cache). So each run follows the path of the one before it, every query
+/// sent is one the final run needed, and the lookup limits bound the queries of the whole
+/// evaluation, not only of each run.
+///
+/// An evaluation answered from memory runs once, with no boxed recursion and no copy of an
+/// answer, and, with the record cache, without allocating: the domain checked is validated once,
+/// when it is cached, and the output shares the cached record (and names the domain through it
+/// when that record decided). The same name and type is never asked of the network twice in one
+/// evaluation.
 ///
 /// # Memory
 /// An evaluation in flight is one future of about 0.65 KB plus the strings of its output. Once it
-/// has to await an answer it also holds a boxed state of about 0.45 KB and the answers awaited so
-/// far (bounded by the lookup limits: at most about 125 names with their records). Nested
-/// `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names built by macros
-/// are written into a buffer of 320 bytes that each thread keeps once it has expanded one. A cached
-/// record's cost is given at [`RecordCache`].
+/// has to await an answer it also holds a boxed state of about 0.45 KB and the answers used so
+/// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their
+/// records). Nested `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names
+/// built by macros are written into a buffer of 320 bytes that each thread keeps once it has
+/// expanded one; explanations are at most [`MAX_EXPLANATION_LEN`] bytes. A cached record's cost is
+/// given at [`RecordCache`].
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
     resolver: R,
@@ -136,6 +165,11 @@ impl<R: Resolver> Verifier<R> {
 
     /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` with the sender's local part given separately
     /// (empty means `postmaster`). IPv4-mapped IPv6 addresses are evaluated as IPv4.
+    ///
+    /// A local part longer than [`MAX_LOCAL_PART_LEN`] (256 bytes) is cut to that length (at a
+    /// character boundary) for the `%{l}` and `%{s}` macros. It is not refused: a result of none or
+    /// permerror for a long local part would let any sender turn a domain's fail into it by
+    /// padding the local part, while what the cut gives is what a sender could have sent as it is.
     pub async fn check_host(
         &self,
         ip: IpAddr,
@@ -148,7 +182,7 @@ impl<R: Resolver> Verifier<R> {
         let local_part = if local_part.is_empty() {
             "postmaster"
         } else {
-            local_part
+            cut_to(local_part, MAX_LOCAL_PART_LEN)
         };
         let inputs = Inputs {
             ip: crate::ip::canonical(ip),
@@ -161,12 +195,15 @@ impl<R: Resolver> Verifier<R> {
         // Otherwise the evaluation goes on awaiting answers under the time limit. The outcome is
         // left in `last`. (The timer stays out of the box: boxed with the evaluation, it doubled
         // the boxed state.)
-        let error = match self.run(&inputs, None, &mut last) {
+        let error = match self.run(&inputs, None, &mut last, &mut Vec::new()) {
             Ok(()) => None,
             Err(Stop::Error(e)) => Some(e),
-            Err(Stop::Need(query)) => {
-                // Boxed: only an evaluation that waits for DNS carries the memo's future.
-                let work = Box::pin(self.evaluate(&inputs, &mut last, query));
+            Err(Stop::Need(_)) => {
+                // Boxed: only an evaluation that waits for DNS carries the memo's future. The first
+                // run kept nothing it read (so it does not allocate), so its query is not sent: the
+                // awaited path starts with a run that keeps what it reads, and every query sent is
+                // one that its consistent runs need.
+                let work = Box::pin(self.evaluate(&inputs, &mut last));
                 match crate::deadline::within(self.config.timeout, work).await {
                     Some(Ok(())) => None,
                     Some(Err(e)) => Some(e),
@@ -212,42 +249,44 @@ impl<R: Resolver> Verifier<R> {
         }
     }
 
-    /// Goes on with an evaluation whose run needed `query`: awaits it, keeps it, and runs the
-    /// evaluation again, until it completes (see [How an evaluation runs](Verifier)). `last` holds
-    /// the counters and trace of the latest run, also when the time limit ends the work.
-    async fn evaluate(
-        &self,
-        inputs: &Inputs<'_>,
-        last: &mut RunState,
-        mut query: Query,
-    ) -> Result<(), SpfError> {
-        // The answers awaited so far (this future is boxed: they do not weigh on the caller's).
+    /// Goes on with an evaluation whose first run needed an answer: runs it again keeping every
+    /// answer it reads, awaits the query a run stops with, keeps it, and runs again, until it
+    /// completes (see [How an evaluation runs](Verifier)). `last` holds the counters and trace of
+    /// the latest run, also when the time limit ends the work.
+    async fn evaluate(&self, inputs: &Inputs<'_>, last: &mut RunState) -> Result<(), SpfError> {
+        // The answers used so far (this future is boxed: they do not weigh on the caller's).
         let mut memo = Memo::default();
+        let mut kept = Vec::new();
         loop {
-            memo.fetch(
-                &self.resolver,
-                self.cache.as_deref(),
-                self.config.trace,
-                inputs.ip,
-                query,
-            )
-            .await;
-            query = match self.run(inputs, Some(&memo), last) {
+            let step = self.run(inputs, Some(&memo), last, &mut kept);
+            memo.keep(&mut kept);
+            match step {
                 Ok(()) => return Ok(()),
                 Err(Stop::Error(e)) => return Err(e),
-                Err(Stop::Need(query)) => query,
-            };
+                Err(Stop::Need(query)) => {
+                    memo.fetch(
+                        &self.resolver,
+                        self.cache.as_deref(),
+                        self.config.trace,
+                        inputs.ip,
+                        query,
+                    )
+                    .await
+                }
+            }
         }
     }
 
     /// One run of the evaluation over the answers at hand: the record cache (under one read lock,
     /// released before returning), the resolver's memory and `memo`. Leaves its counters, trace and,
     /// when it completes, the outcome in `last`; records it parsed go into the cache afterwards.
+    /// With a `memo` (the awaited path), the answers it took from elsewhere are left in `kept`.
     fn run(
         &self,
         inputs: &Inputs<'_>,
         memo: Option<&Memo>,
         last: &mut RunState,
+        kept: &mut Vec<Kept>,
     ) -> Result<(), Stop> {
         let view = self.cache.as_deref().map(RecordCache::view);
         let mut eval = Evaluation {
@@ -263,6 +302,7 @@ impl<R: Resolver> Verifier<R> {
             validated: None,
             name: None,
             parsed: Vec::new(),
+            kept: std::mem::take(kept),
             now: None,
             trace: self
                 .config
@@ -293,6 +333,7 @@ impl<R: Resolver> Verifier<R> {
             last.explanation = explanation;
         });
         let parsed = eval.parsed;
+        *kept = eval.kept;
         drop(view);
         if let Some(cache) = self.cache.as_deref() {
             for (domain, fetched) in parsed {
@@ -367,13 +408,14 @@ enum Query {
     Ptr,
 }
 
-/// The answers awaited during one evaluation, kept for the runs that follow. Keyed with the unkeyed
-/// fast hash: the lookup limits bound an evaluation to about 125 queries, so even names chosen to
+/// The answers an evaluation on its awaited path has used: those it awaited, and those its runs
+/// took from the record cache or the resolver's memory ([`Kept`]), so that every later run sees the
+/// same answers, whatever the cache or the resolver hold meanwhile. Keyed with the unkeyed fast
+/// hash: the lookup limits bound an evaluation to about 125 answers, so even names chosen to
 /// collide cannot make these maps costly, and a memo costs nothing to make.
 #[derive(Default)]
 struct Memo {
-    /// Outcome of fetching each record, with the trace's summary of the TXT answer.
-    records: Answers<(Result<Fetched, SpfError>, String)>,
+    records: Answers<RecordAnswer>,
     texts: Answers<LookupResult<Vec<TxtRecord>>>,
     a: Answers<LookupResult<Vec<Ipv4Addr>>>,
     aaaa: Answers<LookupResult<Vec<Ipv6Addr>>>,
@@ -383,7 +425,58 @@ struct Memo {
 
 type Answers<T> = HashMap<String, T, BuildHasherDefault<Fx>>;
 
+/// The outcome of fetching a domain's record, as a run used it.
+#[derive(Clone)]
+struct RecordAnswer {
+    fetched: Result<Fetched, SpfError>,
+    /// The TXT answer as the trace shows it (empty when not tracing); `None` when the record came
+    /// from the record cache (traced as cached, without a query).
+    summary: Option<String>,
+    /// The name as the record cache holds it, when it came from there as written and is a valid
+    /// domain ([`cache::Hit::name`]).
+    name: Option<Arc<str>>,
+}
+
+/// An answer a run on the awaited path took from the record cache or the resolver's memory, kept
+/// into the [`Memo`] after the run (the run only borrows the memo). Owned copies: the awaited path
+/// already allocates, and the first run, which keeps nothing, stays free of them.
+enum Kept {
+    Record(String, RecordAnswer),
+    Text(String, LookupResult<Vec<TxtRecord>>),
+    A(String, LookupResult<Vec<Ipv4Addr>>),
+    Aaaa(String, LookupResult<Vec<Ipv6Addr>>),
+    Mx(String, LookupResult<Vec<Mx>>),
+    Ptr(LookupResult<Vec<String>>),
+}
+
 impl Memo {
+    /// Keeps the answers of `kept` (emptied), the first of any name and type winning: a run reads
+    /// the memo first, then what it kept itself, so it never keeps an answer twice with a difference.
+    fn keep(&mut self, kept: &mut Vec<Kept>) {
+        for answer in kept.drain(..) {
+            match answer {
+                Kept::Record(name, record) => {
+                    self.records.entry(name).or_insert(record);
+                }
+                Kept::Text(name, answer) => {
+                    self.texts.entry(name).or_insert(answer);
+                }
+                Kept::A(name, answer) => {
+                    self.a.entry(name).or_insert(answer);
+                }
+                Kept::Aaaa(name, answer) => {
+                    self.aaaa.entry(name).or_insert(answer);
+                }
+                Kept::Mx(name, answer) => {
+                    self.mx.entry(name).or_insert(answer);
+                }
+                Kept::Ptr(answer) => {
+                    self.ptr.get_or_insert(answer);
+                }
+            }
+        }
+    }
+
     /// Awaits `query` and keeps the answer; a record also goes into the record cache (unless the
     /// lookup failed: temporary errors are never cached). The TXT answer's summary is kept for the
     /// trace only when `tracing`.
@@ -410,7 +503,12 @@ impl Memo {
                 if let (Some(cache), Ok(fetched)) = (cache, &fetched) {
                     cache.insert(&domain, fetched.clone(), answer.ttl, cache::now());
                 }
-                self.records.insert(domain, (fetched, summary));
+                let record = RecordAnswer {
+                    fetched,
+                    summary: Some(summary),
+                    name: None,
+                };
+                self.records.insert(domain, record);
             }
             Query::Text(name) => {
                 let answer = resolver.lookup_txt(&name).await;
@@ -540,26 +638,48 @@ impl std::ops::Deref for RecordRef<'_> {
     }
 }
 
-/// The answer to a lookup of `$name`: from the resolver's memory (`$now`, when given), else NXDOMAIN
-/// without a query when the name cannot be sent ([`fits_dns`]: macros can build such names, and RFC
-/// 7208 gives them no result of their own), else from the answers awaited earlier in this
-/// evaluation (`memo.$map`), else the run stops to await it (`Query::$query`). Gives a
-/// `LookupResult<Cow<[T]>>` borrowed from where the answer is kept. (Memory is asked first: it
-/// answers such a name NXDOMAIN too, see [answers held in memory](Resolver#answers-held-in-memory).)
+/// The answer to a lookup of `$name`, as a `LookupResult<Cow<[T]>>` borrowed from where the answer
+/// is kept when it can be.
+///
+/// On the first run: from the resolver's memory (`$now`), else NXDOMAIN without a query when the
+/// name cannot be sent ([`fits_dns`]: macros can build such names, and RFC 7208 gives them no
+/// result of their own), else the run stops to await it (`Query::$query`). (Memory is asked first:
+/// it answers such a name NXDOMAIN too, see [answers held in
+/// memory](Resolver#answers-held-in-memory).)
+///
+/// On the awaited path: the answer this evaluation used before (`memo.$map`, or `Kept::$query` of
+/// this run) comes first, so that every run sees the same one; then the same sources as above, an
+/// answer from memory being kept (see [`Memo`]).
 macro_rules! answer {
-    ($self:ident, $map:ident, $query:ident, $name:expr) => {{
-        let (memo, name): (Option<&Memo>, &str) = ($self.memo, $name);
-        match memo.and_then(|memo| memo.$map.get(name)) {
-            Some(answer) => answer.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
-            None => return Err(Stop::Need(Query::$query(name.to_owned()))),
-        }
-    }};
     ($self:ident, $now:ident, $map:ident, $query:ident, $name:expr) => {{
-        let (resolver, name) = ($self.resolver, $name);
-        match resolver.$now(name) {
-            Some(answer) => answer,
-            None if !fits_dns(name) => Err(LookupError::NxDomain),
-            None => answer!($self, $map, $query, name),
+        let (resolver, name): (_, &str) = ($self.resolver, $name);
+        match $self.memo {
+            None => match resolver.$now(name) {
+                Some(answer) => answer,
+                None if !fits_dns(name) => Err(LookupError::NxDomain),
+                None => return Err(Stop::Need(Query::$query(name.to_owned()))),
+            },
+            Some(memo) => match memo.$map.get(name) {
+                Some(answer) => answer.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+                None => {
+                    let kept = $self.kept.iter().find_map(|kept| match kept {
+                        Kept::$query(n, answer) if n == name => Some(answer.clone()),
+                        _ => None,
+                    });
+                    match kept {
+                        Some(answer) => answer.map(Cow::Owned),
+                        None => match resolver.$now(name) {
+                            Some(answer) => {
+                                let copy = answer.clone().map(Cow::into_owned);
+                                $self.kept.push(Kept::$query(name.to_owned(), copy));
+                                answer
+                            }
+                            None if !fits_dns(name) => Err(LookupError::NxDomain),
+                            None => return Err(Stop::Need(Query::$query(name.to_owned()))),
+                        },
+                    }
+                }
+            },
         }
     }};
 }
@@ -604,6 +724,9 @@ struct Evaluation<'a, R: ?Sized> {
     /// Records parsed in this run from answers the resolver held in memory, for the record cache
     /// (written after the run: the run holds the cache's read lock).
     parsed: Vec<(String, Fetched)>,
+    /// On the awaited path, the answers this run took from outside the memo, for the memo (see
+    /// [`Memo`]); always empty on the first run.
+    kept: Vec<Kept>,
     /// When the run first needed the time (for cache expiry), read once.
     now: Option<cache::Time>,
     /// The trace, when [`Config::trace`] is on.
@@ -717,13 +840,32 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     }
 
     /// The one `v=spf1` record of `domain`: `None` when there is none, permerror for several or a
-    /// syntax error, temperror for DNS failures. From the record cache, else from the resolver's
-    /// memory (parsed, and cached after the run), else from this evaluation's answers, else the run
-    /// stops to fetch it.
+    /// syntax error, temperror for DNS failures. On the awaited path, the record this evaluation
+    /// used before, if any (see [`Memo`]); else from the record cache, else from the resolver's
+    /// memory (parsed, and cached after the run), else the run stops to fetch it.
     ///
     /// The domain `check_host()` was first called with (depth 1) must be a valid domain (RFC 7208
     /// §4.3), checked before any lookup; one the cache holds as given was checked when cached.
     fn record(&mut self, domain: &str) -> Result<Found<'a>, Stop> {
+        let memo = self.memo;
+        if let Some(used) = memo.and_then(|memo| memo.records.get(domain)) {
+            if self.depth == 1 {
+                match &used.name {
+                    Some(name) => self.name = Some(name),
+                    None => {
+                        if let Err(error) = check_domain(domain) {
+                            return Ok(Found::InvalidDomain(error));
+                        }
+                    }
+                }
+            }
+            let fetched = used.fetched.as_ref().map(Cow::Borrowed);
+            return self.found(
+                domain,
+                fetched.map_err(Clone::clone),
+                used.summary.as_deref(),
+            );
+        }
         let hit = match self.cache {
             Some(cache) => cache.get(domain, *self.now.get_or_insert_with(cache::now)),
             None => None,
@@ -739,49 +881,79 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             }
         }
         if let Some(hit) = hit {
+            if memo.is_some() {
+                let used = RecordAnswer {
+                    fetched: Ok(hit.fetched.clone()),
+                    summary: None,
+                    name: hit.name.cloned(),
+                };
+                self.kept.push(Kept::Record(domain.to_owned(), used));
+            }
             self.note_record(hit.fetched, true);
             return Ok(hit.fetched.record()?.map(RecordRef::Shared).into());
         }
-        type Outcome<'a> = Result<Cow<'a, Fetched>, SpfError>;
-        let (fetched, summary): (Outcome<'a>, Cow<'a, str>) = if !fits_dns(domain) {
+        if memo.is_some() {
+            // An answer of the resolver's memory read earlier in this run: the same again.
+            let used = self.kept.iter().find_map(|kept| match kept {
+                Kept::Record(name, used) if name == domain => Some(used.clone()),
+                _ => None,
+            });
+            if let Some(used) = used {
+                let fetched = used.fetched.map(Cow::Owned);
+                return self.found(domain, fetched, used.summary.as_deref());
+            }
+        }
+        if !fits_dns(domain) {
             let summary = LookupError::NxDomain.to_string();
-            (Ok(Cow::Owned(Fetched::NoRecord)), Cow::Owned(summary))
-        } else if let Some(answer) = self.resolver.lookup_txt_now(domain) {
-            let summary = match self.trace {
-                Some(_) => Cow::Owned(answer.summary()),
-                None => Cow::Borrowed(""),
-            };
-            let fetched = match answer {
-                Ok(txts) => Ok(select_record(domain, &txts)),
-                Err(e) if e.is_void() => Ok(Fetched::NoRecord),
-                Err(e) => Err(dns_error(domain, e)),
-            };
-            if let (Some(_), Ok(fetched)) = (self.cache, &fetched) {
-                self.parsed.push((domain.to_owned(), fetched.clone()));
-            }
-            (fetched.map(Cow::Owned), summary)
-        } else {
-            let memo = self.memo;
-            match memo.and_then(|memo| memo.records.get(domain)) {
-                Some((fetched, summary)) => (
-                    fetched.as_ref().map(Cow::Borrowed).map_err(Clone::clone),
-                    Cow::Borrowed(summary.as_str()),
-                ),
-                None => return Err(Stop::Need(Query::Record(domain.to_owned()))),
-            }
+            return self.found(domain, Ok(Cow::Owned(Fetched::NoRecord)), Some(&summary));
+        }
+        let Some(answer) = self.resolver.lookup_txt_now(domain) else {
+            return Err(Stop::Need(Query::Record(domain.to_owned())));
         };
-        if let Some(trace) = self.trace.as_mut() {
+        let summary = match self.trace {
+            Some(_) => Cow::Owned(answer.summary()),
+            None => Cow::Borrowed(""),
+        };
+        let fetched = match answer {
+            Ok(txts) => Ok(select_record(domain, &txts)),
+            Err(e) if e.is_void() => Ok(Fetched::NoRecord),
+            Err(e) => Err(dns_error(domain, e)),
+        };
+        if let (Some(_), Ok(fetched)) = (self.cache, &fetched) {
+            self.parsed.push((domain.to_owned(), fetched.clone()));
+        }
+        if memo.is_some() {
+            let used = RecordAnswer {
+                fetched: fetched.clone(),
+                summary: Some(summary.clone().into_owned()),
+                name: None,
+            };
+            self.kept.push(Kept::Record(domain.to_owned(), used));
+        }
+        self.found(domain, fetched.map(Cow::Owned), Some(&summary))
+    }
+
+    /// What a record lookup found, traced: the TXT answer's `summary` as a query (`None`: the
+    /// record came from the record cache), then the record.
+    #[inline]
+    fn found(
+        &mut self,
+        domain: &str,
+        fetched: Result<Cow<'a, Fetched>, SpfError>,
+        summary: Option<&str>,
+    ) -> Result<Found<'a>, Stop> {
+        if let (Some(trace), Some(summary)) = (self.trace.as_mut(), summary) {
             trace.push(
                 self.depth,
                 TraceEvent::Query {
                     rtype: "TXT",
                     name: domain.to_string(),
-                    answer: summary.into_owned(),
+                    answer: summary.to_owned(),
                 },
             );
         }
         let fetched = fetched?;
-        self.note_record(&fetched, false);
+        self.note_record(&fetched, summary.is_none());
         Ok(match fetched {
             Cow::Borrowed(fetched) => fetched.record()?.map(RecordRef::Shared).into(),
             Cow::Owned(Fetched::Record(record)) => Found::Record(RecordRef::Own(record)),
@@ -976,11 +1148,21 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     fn validated_names(&mut self) -> Result<&[String], Stop> {
         if self.validated.is_none() {
             let ip = self.inputs.ip;
-            let ptr = match self.resolver.lookup_ptr_now(ip) {
-                Some(ptr) => ptr,
-                None => match self.memo.and_then(|memo| memo.ptr.as_ref()) {
-                    Some(ptr) => ptr.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+            // As `answer!` does for names.
+            let ptr = match self.memo {
+                None => match self.resolver.lookup_ptr_now(ip) {
+                    Some(ptr) => ptr,
                     None => return Err(Stop::Need(Query::Ptr)),
+                },
+                Some(memo) => match &memo.ptr {
+                    Some(ptr) => ptr.as_deref().map(Cow::Borrowed).map_err(Clone::clone),
+                    None => match self.resolver.lookup_ptr_now(ip) {
+                        Some(ptr) => {
+                            self.kept.push(Kept::Ptr(ptr.clone().map(Cow::into_owned)));
+                            ptr
+                        }
+                        None => return Err(Stop::Need(Query::Ptr)),
+                    },
                 },
             };
             if let Some(trace) = self.trace.as_mut() {
@@ -1193,15 +1375,21 @@ impl Fetched {
 }
 
 /// Room for an explanation's expansion, so that it is built without growing: its literal text plus
-/// a sender-sized value per macro, tripled for URL escaping (an estimate: more is still correct).
+/// a sender-sized value per macro, tripled for URL escaping (an estimate: more is still correct),
+/// at most the most an explanation expands to ([`MAX_EXPLANATION_LEN`]).
 fn explanation_capacity(ms: &MacroString, sender: &str) -> usize {
     let value = 3 * sender.len().max(40);
-    ms.parts()
-        .map(|part| match part {
+    let mut capacity = 0usize;
+    for part in ms.parts() {
+        capacity = capacity.saturating_add(match part {
             MacroPart::Literal(text) => text.len(),
             MacroPart::Macro(_) => value,
-        })
-        .sum()
+        });
+        if capacity >= MAX_EXPLANATION_LEN {
+            return MAX_EXPLANATION_LEN;
+        }
+    }
+    capacity
 }
 
 fn qualifier_result(q: Qualifier) -> SpfResult {
@@ -1274,6 +1462,100 @@ mod tests {
         ));
         assert_eq!(again, out);
         assert_eq!(awaited.query_count(), 7);
+    }
+
+    /// A resolver holding `top.example`'s record in memory, in a new version each time it is read
+    /// (up to version 3), as a caching resolver whose entry expires and is refreshed between runs;
+    /// everything else is awaited from `zone`.
+    struct Changing {
+        zone: ZoneResolver,
+        reads: std::sync::atomic::AtomicU32,
+    }
+
+    #[async_trait::async_trait]
+    impl Resolver for Changing {
+        async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
+            self.zone.lookup_txt(name).await
+        }
+        async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
+            self.zone.lookup_a(name).await
+        }
+        async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
+            self.zone.lookup_aaaa(name).await
+        }
+        async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
+            self.zone.lookup_mx(name).await
+        }
+        async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
+            self.zone.lookup_ptr(ip).await
+        }
+        fn lookup_txt_now(&self, name: &str) -> Option<LookupResult<Cow<'_, [TxtRecord]>>> {
+            use std::sync::atomic::Ordering;
+            if name != "top.example" {
+                return None;
+            }
+            let v = self.reads.fetch_add(1, Ordering::Relaxed).min(3);
+            let terms: Vec<String> = (0..10).map(|i| format!("mx:m{i}.v{v}.example")).collect();
+            let text = format!("v=spf1 {} -all", terms.join(" "));
+            Some(Ok(Cow::Owned(vec![TxtRecord::from_text(&text)])))
+        }
+    }
+
+    #[test]
+    fn answers_from_memory_are_kept_for_the_evaluation() {
+        let mut zone = String::new();
+        for v in 0..4 {
+            for i in 0..10 {
+                zone.push_str(&format!("m{i}.v{v}.example MX 10 h.m{i}.v{v}.example\n"));
+                zone.push_str(&format!("h.m{i}.v{v}.example A 198.51.100.1\n"));
+            }
+        }
+        let mut zone: ZoneResolver = zone.parse().unwrap();
+        zone.set_awaited_only(true);
+        let resolver = Changing {
+            zone,
+            reads: Default::default(),
+        };
+        let spf = Verifier::new(&resolver);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(spf.check_mail_from(
+            "192.0.2.1".parse().unwrap(),
+            "h.example",
+            "a@top.example",
+        ));
+        assert_eq!(out.result, SpfResult::Fail);
+        assert_eq!(out.dns_lookups, 10);
+        // One version followed from the first query on: 10 MX and 10 A lookups, none of another
+        // version's names.
+        assert_eq!(resolver.zone.query_count(), 20);
+    }
+
+    #[test]
+    fn long_local_parts_are_cut_for_macros() {
+        let zone: ZoneResolver = r#"
+            example.com     TXT "v=spf1 -all exp=exp.example.com"
+            exp.example.com TXT "%{l}"
+        "#
+        .parse()
+        .unwrap();
+        let spf = Verifier::new(&zone);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let explain = |local: &str| {
+            let out =
+                rt.block_on(spf.check_mail_from(ip, "h.example", &format!("{local}@example.com")));
+            assert_eq!(out.result, SpfResult::Fail);
+            out.explanation.unwrap()
+        };
+        let at_most = "a".repeat(MAX_LOCAL_PART_LEN);
+        assert_eq!(explain(&at_most), at_most);
+        // Cut at a character boundary: the two-byte `é` would end past the cap.
+        let long = "a".repeat(MAX_LOCAL_PART_LEN - 1) + "é" + &"b".repeat(1000);
+        assert_eq!(explain(&long), "a".repeat(MAX_LOCAL_PART_LEN - 1));
     }
 
     #[test]

@@ -47,8 +47,19 @@ pub struct MacroContext<'a> {
     pub timestamp: u64,
 }
 
+/// The most an explanation expands to, in bytes: [`MacroString::expand`] stops there (at a
+/// character boundary). An explanation is sent back in the SMTP reply to the rejected mail (RFC
+/// 7208 §6.2), and a reply line holds at most 512 octets with its code and CRLF (RFC 5321
+/// §4.5.3.1.5): 400 leaves 112 for the reply code, the enhanced status code and a prefix such as
+/// `SPF validation failed: `. A longer text is of no use to the sender, and the cap keeps a
+/// record's `exp=` text of thousands of `%{s}` from building megabytes.
+pub const MAX_EXPLANATION_LEN: usize = 400;
+
 impl MacroString {
-    /// Appends the expansion of this string to `out`.
+    /// Appends the expansion of this string to `out`, cut to at most [`MAX_EXPLANATION_LEN`] bytes
+    /// (at a character boundary: the longest prefix of the whole expansion that fits). The
+    /// expansion stops at the cap: however long the macro values and however many macros, it
+    /// never builds more than that.
     pub fn expand(&self, ctx: &MacroContext<'_>, out: &mut String) {
         let mut buf = Buf::<STACK_LEN>::new();
         self.expand_into(ctx, &mut buf);
@@ -60,33 +71,64 @@ impl MacroString {
 
     /// Expands this string as a name to query: truncated from the left, label by label, to at most
     /// 253 bytes (RFC 7208 §7.3), without a trailing dot. The name is written into `out` (cleared
-    /// first): reusing one `out` for many names saves allocating.
+    /// first): reusing one `out` for many names saves allocating. A long expansion is never built
+    /// whole: only the bytes it ends with are kept, from its last part backwards.
     pub fn expand_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
         out.clear();
         let mut buf = Buf::<STACK_LEN>::new();
         self.expand_into(ctx, &mut buf);
         match buf.as_str() {
             Some(text) => out.push_str(text.get(name_range(text)).unwrap_or_default()),
-            None => {
-                self.expand_long(ctx, out);
-                truncate_name(out);
-            }
+            None => self.expand_long_name(ctx, out),
         }
     }
 
-    /// Appends an expansion too long for the stack to `out`, reserving room for it first.
+    /// Appends an expansion too long for the stack to `out`, capped at [`MAX_EXPLANATION_LEN`],
+    /// reserving room for it first.
     #[cold]
     #[inline(never)]
     fn expand_long(&self, ctx: &MacroContext<'_>, out: &mut String) {
-        out.reserve(self.expansion_bound(ctx));
-        self.expand_into(ctx, out);
+        out.reserve(self.expansion_bound(ctx).min(MAX_EXPLANATION_LEN));
+        self.expand_into(ctx, &mut Capped::new(out, MAX_EXPLANATION_LEN));
     }
 
+    /// Writes the name of an expansion too long for the stack: the last [`TAIL_LEN`] bytes of the
+    /// expansion (all it needs, see [`name_range`]) are gathered from the last part backwards, so
+    /// the work stops once they are there; each macro is expanded through a window that keeps only
+    /// its own last bytes.
+    #[cold]
+    #[inline(never)]
+    fn expand_long_name(&self, ctx: &MacroContext<'_>, out: &mut String) {
+        let mut tail = Backwards::new();
+        for part in self.parts_rev() {
+            match part {
+                MacroPart::Literal(s) => tail.prepend(s.as_bytes()),
+                MacroPart::Macro(m) => {
+                    let mut window = Window::new();
+                    m.expand(ctx, &mut window);
+                    tail.prepend(window.bytes());
+                }
+            }
+            if tail.is_full() {
+                break;
+            }
+        }
+        let bytes = tail.bytes();
+        // The name starts after a dot (or at the start of the whole expansion), so it is whole
+        // characters of the expansion's text.
+        let name = bytes.get(name_range_of(bytes)).unwrap_or_default();
+        out.push_str(std::str::from_utf8(name).unwrap_or_default());
+    }
+
+    /// Writes the expansion into `out`, stopping early once `out` takes no more.
     fn expand_into(&self, ctx: &MacroContext<'_>, out: &mut impl Out) {
         for part in self.parts() {
             match part {
                 MacroPart::Literal(s) => out.push_str(s),
                 MacroPart::Macro(m) => m.expand(ctx, out),
+            }
+            if out.is_full() {
+                break;
             }
         }
     }
@@ -110,13 +152,25 @@ impl MacroString {
 /// directly.
 const STACK_LEN: usize = 320;
 
-/// The most reserved ahead for a long expansion; longer ones (hostile input) grow as they go.
+/// The most reserved ahead for a long expansion.
 const RESERVE_CAP: usize = 1024;
+
+/// How many of the last bytes of an expansion decide its name (see [`name_range`]): 253, one
+/// trailing dot, and the byte before the name, which tells whether a label starts there.
+const TAIL_LEN: usize = MAX_NAME_LEN + 2;
 
 /// The part of `name` to query: without one trailing dot and, beyond 253 bytes, without as few
 /// leading labels as make it fit (RFC 7208 §7.3); empty when no whole-label suffix fits.
+///
+/// Only the last [`TAIL_LEN`] bytes of `name` matter: for a longer name, the range found in those
+/// bytes alone is the same (counted from their start), as the search for the cut starts at most
+/// that far from the end.
 fn name_range(name: &str) -> std::ops::Range<usize> {
-    let bytes = name.as_bytes();
+    name_range_of(name.as_bytes())
+}
+
+/// [`name_range`] of bytes.
+fn name_range_of(bytes: &[u8]) -> std::ops::Range<usize> {
     let end = bytes.len() - usize::from(bytes.last() == Some(&b'.'));
     if end <= MAX_NAME_LEN {
         return 0..end;
@@ -131,7 +185,8 @@ fn name_range(name: &str) -> std::ops::Range<usize> {
 }
 
 /// Removes leading labels until `name` is at most 253 bytes, and one trailing dot.
-pub(crate) fn truncate_name(name: &mut String) {
+#[cfg(test)]
+fn truncate_name(name: &mut String) {
     let range = name_range(name);
     name.truncate(range.end);
     name.drain(..range.start);
@@ -342,6 +397,10 @@ fn expand_ip6(ip: std::net::Ipv6Addr, reverse: bool, keep: usize, out: &mut impl
 
 /// Where expansions go: a `String`, a fixed buffer, or either URL-escaped.
 trait Out {
+    /// Whether the output takes no more: the expansion can stop.
+    fn is_full(&self) -> bool {
+        false
+    }
     fn push_str(&mut self, s: &str);
     /// Appends `b`, an ASCII byte.
     fn push_ascii(&mut self, b: u8);
@@ -389,6 +448,9 @@ impl<const N: usize> Buf<N> {
 }
 
 impl<const N: usize> Out for Buf<N> {
+    fn is_full(&self) -> bool {
+        self.full
+    }
     fn push_str(&mut self, s: &str) {
         let end = self.len + s.len();
         match self.bytes.get_mut(self.len..end) {
@@ -432,10 +494,148 @@ impl<const N: usize> std::fmt::Write for Buf<N> {
     }
 }
 
+/// A `String` that takes at most `room` more bytes: what follows the first text that does not fit
+/// (whole characters of it that fit are kept) is dropped, so the result is the longest prefix of
+/// the whole expansion, cut at a character boundary, that fits.
+struct Capped<'a> {
+    out: &'a mut String,
+    room: usize,
+    full: bool,
+}
+
+impl<'a> Capped<'a> {
+    fn new(out: &'a mut String, room: usize) -> Self {
+        Capped {
+            out,
+            room,
+            full: false,
+        }
+    }
+}
+
+impl Out for Capped<'_> {
+    fn is_full(&self) -> bool {
+        self.full
+    }
+    fn push_str(&mut self, s: &str) {
+        if self.full {
+            return;
+        }
+        if s.len() <= self.room {
+            self.out.push_str(s);
+            self.room -= s.len();
+            return;
+        }
+        let mut cut = self.room;
+        while !s.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.out.push_str(s.get(..cut).unwrap_or_default());
+        self.full = true;
+    }
+    fn push_ascii(&mut self, b: u8) {
+        if self.full || self.room == 0 {
+            self.full = true;
+            return;
+        }
+        self.out.push(char::from(b));
+        self.room -= 1;
+    }
+}
+
+/// The last [`TAIL_LEN`] bytes of what a macro expands to, whatever its length: written through a
+/// window of twice that, whose last bytes move to its start when it fills.
+struct Window {
+    bytes: [u8; 2 * TAIL_LEN],
+    len: usize,
+}
+
+impl Window {
+    fn new() -> Self {
+        Window {
+            bytes: [0; 2 * TAIL_LEN],
+            len: 0,
+        }
+    }
+
+    /// The last (at most [`TAIL_LEN`]) bytes written.
+    fn bytes(&self) -> &[u8] {
+        let all = self.bytes.get(..self.len).unwrap_or_default();
+        all.get(all.len().saturating_sub(TAIL_LEN)..)
+            .unwrap_or_default()
+    }
+
+    fn push_bytes(&mut self, b: &[u8]) {
+        if b.len() >= TAIL_LEN {
+            let last = b.get(b.len() - TAIL_LEN..).unwrap_or_default();
+            if let Some(dest) = self.bytes.get_mut(..TAIL_LEN) {
+                dest.copy_from_slice(last);
+            }
+            self.len = TAIL_LEN;
+            return;
+        }
+        if self.len + b.len() > self.bytes.len() {
+            let keep = self.len.min(TAIL_LEN);
+            self.bytes.copy_within(self.len - keep..self.len, 0);
+            self.len = keep;
+        }
+        if let Some(dest) = self.bytes.get_mut(self.len..self.len + b.len()) {
+            dest.copy_from_slice(b);
+            self.len += b.len();
+        }
+    }
+}
+
+impl Out for Window {
+    fn push_str(&mut self, s: &str) {
+        self.push_bytes(s.as_bytes());
+    }
+    fn push_ascii(&mut self, b: u8) {
+        self.push_bytes(&[b]);
+    }
+}
+
+/// The last [`TAIL_LEN`] bytes of an expansion, gathered from its end backwards.
+struct Backwards {
+    bytes: [u8; TAIL_LEN],
+    /// Where the gathered bytes start.
+    start: usize,
+}
+
+impl Backwards {
+    fn new() -> Self {
+        Backwards {
+            bytes: [0; TAIL_LEN],
+            start: TAIL_LEN,
+        }
+    }
+
+    /// Puts the last bytes of `b` (as many as there is room for) before those gathered.
+    fn prepend(&mut self, b: &[u8]) {
+        let n = b.len().min(self.start);
+        let from = b.get(b.len() - n..).unwrap_or_default();
+        if let Some(dest) = self.bytes.get_mut(self.start - n..self.start) {
+            dest.copy_from_slice(from);
+            self.start -= n;
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.start == 0
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.bytes.get(self.start..).unwrap_or_default()
+    }
+}
+
 /// An output that URL-escapes what it is given.
 struct UrlEscaped<'a, O>(&'a mut O);
 
 impl<O: Out> Out for UrlEscaped<'_, O> {
+    fn is_full(&self) -> bool {
+        self.0.is_full()
+    }
     fn push_str(&mut self, s: &str) {
         url_escape(s, self.0);
     }
@@ -908,18 +1108,93 @@ mod tests {
         }
     }
 
+    /// The longest prefix of `full` of at most [`MAX_EXPLANATION_LEN`] bytes, at a character
+    /// boundary: what `expand` appends.
+    fn capped(full: &str) -> &str {
+        let mut cut = full.len().min(MAX_EXPLANATION_LEN);
+        while !full.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        &full[..cut]
+    }
+
+    /// Checks `expand` and `expand_name` against the reference (which builds the whole expansion).
+    fn check_against_reference(
+        ms: &MacroString,
+        ctx: &MacroContext<'_>,
+    ) -> Result<(), TestCaseError> {
+        let (mut fast, mut full) = (String::from("kept"), String::new());
+        ms.expand(ctx, &mut fast);
+        reference::expand(ms, ctx, &mut full);
+        prop_assert_eq!(&fast[4..], capped(&full), "{}", ms);
+        prop_assert_eq!(&fast[..4], "kept");
+        let (mut fast, mut slow) = (String::from("junk"), String::new());
+        ms.expand_name(ctx, &mut fast);
+        reference::expand_name(ms, ctx, &mut slow);
+        prop_assert_eq!(&fast, &slow, "{}", ms);
+        Ok(())
+    }
+
     proptest! {
         #[test]
         fn expansion_matches_reference(ms in macro_string(), values in values()) {
-            let ctx = values.context();
-            let (mut fast, mut slow) = (String::from("kept"), String::from("kept"));
-            ms.expand(&ctx, &mut fast);
-            reference::expand(&ms, &ctx, &mut slow);
-            prop_assert_eq!(&fast, &slow, "{}", ms);
-            let (mut fast, mut slow) = (String::from("junk"), String::new());
-            ms.expand_name(&ctx, &mut fast);
-            reference::expand_name(&ms, &ctx, &mut slow);
-            prop_assert_eq!(&fast, &slow, "{}", ms);
+            check_against_reference(&ms, &values.context())?;
+        }
+
+        /// Long values and many parts: the capped explanation and the name gathered backwards.
+        #[test]
+        fn long_expansions_match_reference(
+            parts in prop::collection::vec(
+                prop_oneof![text().prop_map(Err), a_macro().prop_map(Ok)],
+                0..60,
+            ),
+            long in prop::collection::vec("[a-z.é-]{0,8}", 0..400),
+            values in values(),
+        ) {
+            let mut ms = MacroString::default();
+            for part in parts {
+                match part {
+                    Ok(m) => ms.push_macro(m),
+                    Err(s) => ms.push_literal(&s),
+                }
+            }
+            let long = long.concat();
+            let mut values = values;
+            values.strings[0] = long.clone();
+            values.strings[1] = long.replace('.', "-");
+            values.strings[4] = long;
+            check_against_reference(&ms, &values.context())?;
+        }
+    }
+
+    #[test]
+    fn parts_backwards_are_the_parts_reversed() {
+        for text in [
+            "",
+            "a",
+            "%{d}",
+            "a%{d}b%{l}%{s}c",
+            "%{d}%{i}x.y%{h}",
+            "lit.only",
+        ] {
+            let ms = parse_explanation(text).unwrap();
+            let forward: Vec<String> = ms.parts().map(|p| format!("{p:?}")).collect();
+            let mut backward: Vec<String> = ms.parts_rev().map(|p| format!("{p:?}")).collect();
+            backward.reverse();
+            assert_eq!(forward, backward, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_window_keeps_the_last_bytes() {
+        let mut window = Window::new();
+        let mut all = Vec::new();
+        for i in 0..2000u32 {
+            let piece = "x".repeat((i % 300) as usize) + &(i % 10).to_string();
+            window.push_str(&piece);
+            all.extend_from_slice(piece.as_bytes());
+            let want = &all[all.len().saturating_sub(TAIL_LEN)..];
+            assert_eq!(window.bytes(), want, "{i}");
         }
     }
 
@@ -949,7 +1224,8 @@ mod tests {
         }
     }
     /// Expansions around the size of the stack buffer, with addresses written as blocks near its
-    /// end: the same as the reference, whether built on the stack or not.
+    /// end: the same as the reference (up to the explanation cap), whether built on the stack or
+    /// not.
     #[test]
     fn expansions_around_the_stack_size() {
         for ip in ["192.0.2.3", "2001:db8::cb01"] {
@@ -961,7 +1237,7 @@ mod tests {
                     let (mut fast, mut slow) = (String::new(), String::new());
                     ms.expand(&ctx, &mut fast);
                     reference::expand(&ms, &ctx, &mut slow);
-                    assert_eq!(fast, slow, "{ms}");
+                    assert_eq!(fast, capped(&slow), "{ms}");
                     ms.expand_name(&ctx, &mut fast);
                     reference::expand_name(&ms, &ctx, &mut slow);
                     assert_eq!(fast, slow, "{ms}");

@@ -33,8 +33,8 @@ mod trace;
 
 pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
-pub use eval::Verifier;
-pub use macros::MacroContext;
+pub use eval::{Verifier, MAX_LOCAL_PART_LEN};
+pub use macros::{MacroContext, MAX_EXPLANATION_LEN};
 pub use parse::{is_spf1, parse_explanation, ParseError, ParseErrorKind};
 pub use record::{
     Delimiters, Directive, DomainRecord, DomainSpec, DualCidr, DuplicateModifier, Macro,

@@ -355,6 +355,21 @@ impl MacroString {
         })
     }
 
+    /// The parts in reverse order (see [`MacroString::parts`]).
+    pub(crate) fn parts_rev(&self) -> impl Iterator<Item = MacroPart<'_>> + '_ {
+        let mut end = self.text.len();
+        let mut macros = self.macros.iter().rev().peekable();
+        std::iter::from_fn(move || {
+            let previous_macro = macros.peek().map_or(0, |(o, _)| *o as usize);
+            if previous_macro < end {
+                let run = &self.text[previous_macro..end];
+                end = previous_macro;
+                return Some(MacroPart::Literal(run));
+            }
+            macros.next().map(|(_, m)| MacroPart::Macro(m))
+        })
+    }
+
     /// Whether the string has any macro of `letter`.
     pub fn uses(&self, letter: MacroLetter) -> bool {
         self.letters().has(letter)
