@@ -1,7 +1,7 @@
 //! Benches of the other checks: the HELO lookups, iprev (FCrDNS) and relay decisions against a
 //! 10,000-entry network list. `cargo bench --bench checks`.
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{Criterion, criterion_group, criterion_main};
 use sender_identity::dns::ZoneResolver;
 use sender_identity::helo::{self, HeloName};
 use sender_identity::iprev::{self, IprevOptions};

@@ -6,7 +6,7 @@
 
 #[path = "scenarios.rs"]
 mod scenarios;
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use scenarios::{SCENARIOS, ZONE};
 use sender_identity::dns::ZoneResolver;
 use sender_identity::spf::{Record, RecordCache, Verifier};

@@ -14,7 +14,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{say, Dns};
+use support::{Dns, say};
 
 use sender_identity::dns::Resolver;
 use sender_identity::helo::{HeloName, HeloResult};

@@ -10,7 +10,7 @@ mod support;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Action, Checker, Policy, Verdict};
-use support::{say, DEMO_ZONE};
+use support::{DEMO_ZONE, say};
 
 /// The SMTP reply for a verdict at a stage that succeeded so far.
 fn reply(verdict: &Verdict, ok: &str) -> String {

@@ -9,7 +9,7 @@
 //! started, no limit is applied (the resolver's own timeouts still bound the work).
 
 use std::collections::BTreeMap;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
@@ -141,10 +141,10 @@ impl Alarm {
         match self.key {
             // Still registered: keep the latest waker (the task may have moved).
             Some(key) if alarms.waiting.contains_key(&key) => {
-                if let Some(waker) = alarms.waiting.get_mut(&key) {
-                    if !waker.will_wake(cx.waker()) {
-                        waker.clone_from(cx.waker());
-                    }
+                if let Some(waker) = alarms.waiting.get_mut(&key)
+                    && !waker.will_wake(cx.waker())
+                {
+                    waker.clone_from(cx.waker());
                 }
             }
             // Woken by the timer in the instant before the deadline (a coarse sleep): register

@@ -31,9 +31,9 @@
 
 use crate::dns::Resolver;
 use crate::ip::canonical;
-use crate::lookup::{holds, Family, Lookup, Recorder};
-use crate::name::{check_domain, is_toplabel, is_within, normalize, strip_root};
+use crate::lookup::{Family, Lookup, Recorder, holds};
 use crate::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
+use crate::name::{check_domain, is_toplabel, is_within, normalize, strip_root};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -1359,10 +1359,11 @@ mod tests {
         assert_eq!(o.lookups.len(), 3);
         let o = exists_of("nowhere.example.com");
         assert_eq!(o.result, H::Fail, "NXDOMAIN");
-        assert!(o
-            .lookups
-            .iter()
-            .all(|l| l.outcome == Err(LookupError::NxDomain)));
+        assert!(
+            o.lookups
+                .iter()
+                .all(|l| l.outcome == Err(LookupError::NxDomain))
+        );
 
         assert_eq!(exists_of("slow.example.com").result, H::TempError);
         assert_eq!(exists_of("broken.example.com").result, H::TempError);

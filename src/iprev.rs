@@ -28,7 +28,7 @@
 use crate::dns::Resolver;
 use crate::helo::is_host_name;
 use crate::ip::canonical;
-use crate::lookup::{holds, Family, Lookup, Recorder};
+use crate::lookup::{Family, Lookup, Recorder, holds};
 use crate::name::normalize;
 use std::collections::HashSet;
 use std::fmt;

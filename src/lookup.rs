@@ -1,6 +1,6 @@
 //! A record of the DNS lookups a check made, so its verdict can be explained and its cost counted.
 
-use crate::dns::{reverse_name, LookupError, LookupResult, Mx, RecordType, Resolver};
+use crate::dns::{LookupError, LookupResult, Mx, RecordType, Resolver, reverse_name};
 use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
@@ -53,11 +53,7 @@ pub(crate) enum Family {
 impl Family {
     /// The family of `ip`.
     pub(crate) fn of(ip: IpAddr) -> Family {
-        if ip.is_ipv4() {
-            Family::V4
-        } else {
-            Family::V6
-        }
+        if ip.is_ipv4() { Family::V4 } else { Family::V6 }
     }
 
     /// The other family.

@@ -119,7 +119,9 @@ pub enum EntryError {
     /// An IPv6 network without brackets (`::1/128`) under [`NetSyntax::Postfix`]. Postfix needs
     /// IPv6 inside `[]` in `mynetworks`: it reads an unbracketed one as a `type:table` lookup
     /// (its `MATCH_DICTIONARY` test is "does not start with `[` and holds a `:`") and fails.
-    #[error("Postfix needs IPv6 inside brackets (it would read this as a type:table); write {bracketed}")]
+    #[error(
+        "Postfix needs IPv6 inside brackets (it would read this as a type:table); write {bracketed}"
+    )]
     UnbracketedIpv6 {
         /// The entry with the address in brackets, as Postfix needs it (`[::1]/128`).
         bracketed: String,
@@ -355,11 +357,11 @@ fn parse_prefix_len(text: &str, max: u8) -> Result<u8, EntryError> {
 /// [`canonical`] folds clients. A mapped network shorter than /96 cannot reach here: its
 /// `ffff` bits would be host bits.
 fn fold_mapped(network: IpNet) -> IpNet {
-    if let IpNet::V6(v6) = network {
-        if let (Some(v4), true) = (v6.addr().to_ipv4_mapped(), v6.prefix_len() >= 96) {
-            let v4 = Ipv4Net::new(v4, v6.prefix_len() - 96).expect("a length of 0..=32 is valid");
-            return IpNet::V4(v4);
-        }
+    if let IpNet::V6(v6) = network
+        && let (Some(v4), true) = (v6.addr().to_ipv4_mapped(), v6.prefix_len() >= 96)
+    {
+        let v4 = Ipv4Net::new(v4, v6.prefix_len() - 96).expect("a length of 0..=32 is valid");
+        return IpNet::V4(v4);
     }
     network
 }

@@ -46,7 +46,7 @@ use crate::iprev::{self, IprevOptions, IprevOutput, IprevResult};
 use crate::relay::{RelayDecision, RelayPolicy};
 use crate::spf::{Config, Identity, RecordCache, SpfOutput, SpfResult, Verifier};
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::{Future, poll_fn};
 use std::net::IpAddr;
 use std::pin::pin;
 use std::sync::Arc;
@@ -591,10 +591,10 @@ impl<R: Resolver> Session<R> {
             };
             ar = ar.spf(out, &value);
         }
-        if let Some(out) = &self.spf_helo {
-            if out.identity == Identity::Helo {
-                ar = ar.spf(out, helo);
-            }
+        if let Some(out) = &self.spf_helo
+            && out.identity == Identity::Helo
+        {
+            ar = ar.spf(out, helo);
         }
         if let Some(iprev) = &self.iprev {
             let result = match iprev.result {
@@ -646,20 +646,20 @@ async fn join3<A: Future, B: Future, C: Future>(
     let (mut a, mut b, mut c) = (pin!(a), pin!(b), pin!(c));
     let (mut ra, mut rb, mut rc) = (None, None, None);
     poll_fn(|cx| {
-        if ra.is_none() {
-            if let Poll::Ready(v) = a.as_mut().poll(cx) {
-                ra = Some(v);
-            }
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
         }
-        if rb.is_none() {
-            if let Poll::Ready(v) = b.as_mut().poll(cx) {
-                rb = Some(v);
-            }
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
         }
-        if rc.is_none() {
-            if let Poll::Ready(v) = c.as_mut().poll(cx) {
-                rc = Some(v);
-            }
+        if rc.is_none()
+            && let Poll::Ready(v) = c.as_mut().poll(cx)
+        {
+            rc = Some(v);
         }
         match (ra.is_some(), rb.is_some(), rc.is_some()) {
             (true, true, true) => Poll::Ready(()),

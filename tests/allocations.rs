@@ -9,7 +9,7 @@ mod scenarios;
 use scenarios::{SCENARIOS, ZONE};
 use sender_identity::dns::ZoneResolver;
 use sender_identity::spf::{Record, RecordCache, Verifier};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::net::IpAddr;
 use std::sync::Arc;

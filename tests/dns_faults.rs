@@ -37,8 +37,8 @@ use sender_identity::spf::{
 };
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// The resolver timeout where a timeout is expected (one try, under hickory's 333 ms UDP re-send).
@@ -445,9 +445,11 @@ async fn ptr_with_fifty_names_checks_ten() {
         .collect();
     a_names.dedup();
     assert_eq!(a_names.len(), 10, "{a_names:?}");
-    assert!(a_names
-        .iter()
-        .all(|n| n.starts_with("host") && n.ends_with(".example.com")));
+    assert!(
+        a_names
+            .iter()
+            .all(|n| n.starts_with("host") && n.ends_with(".example.com"))
+    );
     let a_lookups: usize = a_names
         .iter()
         .map(|n| server.lookup_count(n, QueryType::A))

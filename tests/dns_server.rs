@@ -158,9 +158,10 @@ async fn txt_strings_stay_separate() {
         ]
     );
     assert_eq!(spf.joined(), b"v=spf1 ip4:192.0.2.0/24 -all");
-    assert!(txt
-        .iter()
-        .any(|t| t.strings() == [b"second record".to_vec()]));
+    assert!(
+        txt.iter()
+            .any(|t| t.strings() == [b"second record".to_vec()])
+    );
 }
 
 #[tokio::test]
@@ -215,9 +216,10 @@ async fn large_txt_answer_arrives_over_tcp() {
         first.iter().all(|q| q.transport == Transport::Udp),
         "{log:?}"
     );
-    assert!(log
-        .iter()
-        .all(|q| q.name == "big.example.com" && q.qtype == QueryType::TXT));
+    assert!(
+        log.iter()
+            .all(|q| q.name == "big.example.com" && q.qtype == QueryType::TXT)
+    );
     assert_eq!(server.tcp_queries(), 1);
 }
 
@@ -316,9 +318,9 @@ async fn attempts_count_tries() {
 
 #[tokio::test]
 async fn wrapped_hickory_resolver_works() {
+    use hickory_resolver::TokioResolver;
     use hickory_resolver::config::{NameServerConfig, ResolverConfig};
     use hickory_resolver::net::runtime::TokioRuntimeProvider;
-    use hickory_resolver::TokioResolver;
 
     let server = TestDnsServer::start(ZONE).await;
     let mut ns = NameServerConfig::udp_and_tcp(server.addr().ip());

@@ -1,6 +1,6 @@
 //! Inputs found by the fuzz targets (`fuzz/`), kept as ordinary tests.
 
-use sender_identity::spf::{parse_explanation, Mechanism, Record};
+use sender_identity::spf::{Mechanism, Record, parse_explanation};
 
 /// Found by `fuzz/fuzz_targets/record.rs` (the Display round trip).
 ///

@@ -9,7 +9,7 @@ use header_grammar::{is_input, parse_authentication_results, parse_received_spf}
 use proptest::prelude::*;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::headers::{
-    AuthenticationResults, Header, MethodResult, ReceivedSpf, MAX_HEADER_LEN,
+    AuthenticationResults, Header, MAX_HEADER_LEN, MethodResult, ReceivedSpf,
 };
 use sender_identity::spf::{Identity, SpfOutput, Verifier};
 use std::net::IpAddr;

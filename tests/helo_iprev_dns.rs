@@ -13,8 +13,8 @@ use common::dns_server::{BlackHole, QueryType, TestDnsServer};
 use sender_identity::dns::{HickoryResolver, LookupError, RecordType};
 use sender_identity::helo::{self, ExistsOptions, HeloName, HeloOutcome, HeloResult};
 use sender_identity::iprev::{
-    self, ForwardFamilies, IprevOptions, IprevOutput, IprevResult, NameStatus, ReverseOutput,
-    DEFAULT_MAX_NAMES,
+    self, DEFAULT_MAX_NAMES, ForwardFamilies, IprevOptions, IprevOutput, IprevResult, NameStatus,
+    ReverseOutput,
 };
 use std::fmt::Write;
 use std::net::IpAddr;

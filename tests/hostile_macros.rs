@@ -9,9 +9,9 @@
 
 use sender_identity::dns::ZoneResolver;
 use sender_identity::spf::{
-    RecordCache, SpfResult, Verifier, MAX_EXPLANATION_LEN, MAX_LOCAL_PART_LEN,
+    MAX_EXPLANATION_LEN, MAX_LOCAL_PART_LEN, RecordCache, SpfResult, Verifier,
 };
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::net::IpAddr;
 use std::sync::Arc;

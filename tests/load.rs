@@ -21,7 +21,7 @@ mod common;
 use common::dns_server::TestDnsServer;
 use sender_identity::dns::HickoryResolver;
 use sender_identity::spf::{Config, SpfOutput, SpfResult, Verifier};
-use stats_alloc::{StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, StatsAlloc};
 use std::alloc::System;
 use std::collections::HashMap;
 use std::net::IpAddr;

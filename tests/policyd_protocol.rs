@@ -12,7 +12,7 @@ mod server;
 use common::dns_server::{QueryType, TestDnsServer};
 use header_grammar::{parse_authentication_results, parse_received_spf};
 use sender_identity::dns::HickoryResolver;
-use server::{build_resolver, Config, Policyd};
+use server::{Config, Policyd, build_resolver};
 use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -472,9 +472,11 @@ async fn malformed_requests() {
 
     // The server still serves.
     let mut conn = connect(policy.addr).await;
-    assert!(ask(&mut conn, &good)
-        .await
-        .starts_with("PREPEND Received-SPF: pass"));
+    assert!(
+        ask(&mut conn, &good)
+            .await
+            .starts_with("PREPEND Received-SPF: pass")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ mod server;
 
 use common::dns_server::{QueryType, TestDnsServer};
 use header_grammar::{parse_authentication_results, parse_received_spf};
-use server::{build_resolver, Config, Policyd};
+use server::{Config, Policyd, build_resolver};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -490,8 +490,10 @@ fn postfix_with_policyd() {
         .collect();
     assert_eq!(
         ar,
-        ["Authentication-Results: mx.test.example; spf=pass smtp.mailfrom=alice@pass.example; \
-          spf=pass smtp.helo=mail.pass.example; iprev=pass policy.iprev=192.0.2.10 (mail.pass.example)"],
+        [
+            "Authentication-Results: mx.test.example; spf=pass smtp.mailfrom=alice@pass.example; \
+          spf=pass smtp.helo=mail.pass.example; iprev=pass policy.iprev=192.0.2.10 (mail.pass.example)"
+        ],
         "{pass:#?}"
     );
     // Postfix adds the policy's headers above its own Received: header.

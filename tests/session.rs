@@ -7,8 +7,8 @@ use sender_identity::dns::{LookupResult, Mx, Resolver, TxtRecord, ZoneResolver};
 use sender_identity::relay::{DomainList, NetList, RelayPolicy};
 use sender_identity::session::{Action, Checker, Policy, SpfActions};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 const ZONE: &str = r#"
@@ -146,9 +146,11 @@ async fn iprev_outcomes_and_actions() {
     let (s, v) = checker.connect(ip("203.0.113.66")).await;
     assert_eq!(v.action, Action::Reject);
     assert_eq!(v.reply.unwrap().status, "5.7.25");
-    assert!(s.headers()[0]
-        .value
-        .contains("iprev=fail policy.iprev=203.0.113.66 (mail.example.com)"));
+    assert!(
+        s.headers()[0]
+            .value
+            .contains("iprev=fail policy.iprev=203.0.113.66 (mail.example.com)")
+    );
     // No PTR at all: permerror, tagged by default.
     let (_, v) = checker.connect(ip("198.51.100.1")).await;
     assert_eq!(v.action, Action::Tag);
@@ -287,12 +289,16 @@ async fn mail_from_argument_is_read_once_for_spf_and_both_headers() {
         "{}",
         headers[0].value
     );
-    assert!(headers[0]
-        .value
-        .contains("envelope-from=\"postmaster@mail.example.com\";"));
-    assert!(headers[1]
-        .value
-        .contains("spf=pass smtp.mailfrom=postmaster@mail.example.com"));
+    assert!(
+        headers[0]
+            .value
+            .contains("envelope-from=\"postmaster@mail.example.com\";")
+    );
+    assert!(
+        headers[1]
+            .value
+            .contains("spf=pass smtp.mailfrom=postmaster@mail.example.com")
+    );
 }
 
 /// Item 6 of issue 15: `authserv_id` is the one receiver name, even when changed after

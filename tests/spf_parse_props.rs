@@ -6,7 +6,7 @@ mod common;
 use common::cases::cases;
 use proptest::prelude::*;
 use sender_identity::dns::ZoneResolver;
-use sender_identity::spf::{parse_explanation, Config, Record, Verifier};
+use sender_identity::spf::{Config, Record, Verifier, parse_explanation};
 
 fn macro_expand() -> impl Strategy<Value = String> {
     (

@@ -12,11 +12,11 @@ use sender_identity::spf::{self, Identity, RecordCache, SpfOutput, SpfResult, Ve
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{Semaphore, watch};
 use tokio::time::Instant;
 
 /// The longest request line accepted (bytes, newline included).
@@ -312,7 +312,7 @@ impl Config {
                             _ => {
                                 return Err(format!(
                                     "expected DEFER_IF_PERMIT or 450, got {value:?}"
-                                ))
+                                ));
                             }
                         }
                     }
@@ -329,7 +329,7 @@ impl Config {
                             _ => {
                                 return Err(format!(
                                     "expected SPF, AR, Both or None, got {value:?}"
-                                ))
+                                ));
                             }
                         }
                     }
@@ -387,10 +387,10 @@ impl Config {
             })();
             result.map_err(|m| err(format!("{name}: {m}")))?;
         }
-        if let Some(id) = authserv_id {
-            if id != "HOSTNAME" {
-                config.authserv_id = id;
-            }
+        if let Some(id) = authserv_id
+            && id != "HOSTNAME"
+        {
+            config.authserv_id = id;
         }
         Ok(config)
     }
@@ -400,11 +400,7 @@ impl Config {
     /// off are comment lines. This is what `--check-config` prints.
     pub fn summary(&self) -> String {
         fn yes(b: bool) -> &'static str {
-            if b {
-                "True"
-            } else {
-                "False"
-            }
+            if b { "True" } else { "False" }
         }
         fn list(l: &NetList) -> String {
             let entries: Vec<String> = l.entries().iter().map(|e| e.to_string()).collect();
@@ -1264,7 +1260,7 @@ pub fn load(args: &[String]) -> Result<(Config, bool), String> {
 /// serves; then it stops accepting, answers the requests already in evaluation (each within
 /// `Lookup_Time`), closes every connection, removes its UNIX socket and exits with 0.
 pub async fn run(args: &[String]) -> u8 {
-    use tokio::signal::unix::{signal, SignalKind};
+    use tokio::signal::unix::{SignalKind, signal};
     let (config, check_only) = match load(args) {
         Ok(loaded) => loaded,
         Err(e) => {
@@ -1352,10 +1348,10 @@ pub async fn run(args: &[String]) -> u8 {
     if tokio::time::timeout(grace, server.drained()).await.is_err() {
         eprintln!("policyd: connections still open after {grace:?}; exiting anyway");
     }
-    if let Some(path) = &unix {
-        if let Err(e) = std::fs::remove_file(path) {
-            eprintln!("policyd: cannot remove {}: {e}", path.display());
-        }
+    if let Some(path) = &unix
+        && let Err(e) = std::fs::remove_file(path)
+    {
+        eprintln!("policyd: cannot remove {}: {e}", path.display());
     }
     eprintln!("policyd: stopped");
     0
@@ -1578,8 +1574,10 @@ mod unit {
         assert_eq!(c.sender, "");
         let mut missing = Request::default();
         missing.push_line(b"request=smtpd_access_policy").unwrap();
-        assert!(Client::from_request(&missing)
-            .unwrap_err()
-            .contains("client_address"));
+        assert!(
+            Client::from_request(&missing)
+                .unwrap_err()
+                .contains("client_address")
+        );
     }
 }

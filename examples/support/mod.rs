@@ -105,7 +105,7 @@ impl Dns {
                     "--nameserver and --system need the crate's `hickory` feature \
                      (on by default: drop --no-default-features)"
                         .into(),
-                )
+                );
             }
         })
     }

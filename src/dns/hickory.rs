@@ -1,14 +1,14 @@
 //! The production resolver, backed by hickory-resolver.
 
-use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord};
+use super::{LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, reverse_name};
 use crate::name::{normalize, strip_root};
 use async_trait::async_trait;
+use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use hickory_resolver::TokioResolver;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -403,7 +403,7 @@ impl Resolver for HickoryResolver {
                 return TxtAnswer {
                     result: Err(e),
                     ttl: None,
-                }
+                };
             }
         };
         let (result, ttl) = self

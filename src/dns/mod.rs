@@ -24,7 +24,7 @@ mod zone;
 
 #[cfg(feature = "hickory")]
 pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
-pub use zone::{parse_zone, Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver};
+pub use zone::{Fault, RecordType, ZoneError, ZoneRecord, ZoneResolver, parse_zone};
 
 /// The attribute that implementations of [`Resolver`] need (re-exported from the `async-trait`
 /// crate, so that implementing the trait needs no dependency of your own): put

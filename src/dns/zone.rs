@@ -1,6 +1,6 @@
 //! An in-memory zone: a [`Resolver`] for tests, examples and offline use.
 
-use super::{reverse_name, LookupError, LookupResult, Mx, Resolver, TxtRecord};
+use super::{LookupError, LookupResult, Mx, Resolver, TxtRecord, reverse_name};
 use crate::hash::Fx;
 use crate::name::{fits_dns, get_normal, normalize};
 use async_trait::async_trait;
@@ -464,10 +464,10 @@ impl ZoneResolver {
                 current = std::borrow::Cow::Owned(target.clone());
                 continue;
             }
-            if let Some(fault) = node.fault_other {
-                if !node.has(rtype) {
-                    return Err(fault.error());
-                }
+            if let Some(fault) = node.fault_other
+                && !node.has(rtype)
+            {
+                return Err(fault.error());
             }
             return Ok(node);
         }

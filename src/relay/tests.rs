@@ -1063,9 +1063,10 @@ fn hostile_recipient_domain_is_escaped() {
     assert!(!text.contains('\n') && !text.contains('\r'), "{text}");
     assert!(text.contains(r"evil.org\r\n250 ok"), "{text}");
     let d = policy().decide(ip("203.0.113.9"), false, "");
-    assert!(d
-        .to_string()
-        .ends_with("recipient domain (none) is not a relay domain"));
+    assert!(
+        d.to_string()
+            .ends_with("recipient domain (none) is not a relay domain")
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `check_host()` (RFC 7208 §4-§6): record lookup, mechanism evaluation, limits and explanations.
 
 use super::cache::{self, Fetched, RecordCache, View};
-use super::macros::{MacroContext, MAX_EXPLANATION_LEN};
+use super::macros::{MAX_EXPLANATION_LEN, MacroContext};
 use super::parse::{is_spf1, parse_explanation};
 use super::record::{
     DomainRecord, DualCidr, MacroLetter, MacroPart, MacroString, Mechanism, Qualifier, Record, Term,
@@ -12,7 +12,7 @@ use super::trace::{Summary, Trace, TraceEvent};
 use super::{Config, DomainSpec};
 use crate::dns::{LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::hash::Fx;
-use crate::name::{check_domain, fits_dns, is_within, normalize, same, NameError, MAX_NAME_LEN};
+use crate::name::{MAX_NAME_LEN, NameError, check_domain, fits_dns, is_within, normalize, same};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -777,7 +777,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return Ok(Verdict::new(SpfResult::None, Why::NoRecord));
             }
             Found::InvalidDomain(error) => {
-                return Ok(Verdict::new(SpfResult::None, Why::InvalidDomain(error)))
+                return Ok(Verdict::new(SpfResult::None, Why::InvalidDomain(error)));
             }
         };
         let mut decided = None;
@@ -1265,10 +1265,11 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// is a plain name). Names are not checked further: a name that cannot be queried is answered
     /// NXDOMAIN without a query (see `lookup!`).
     fn target<'s>(&mut self, spec: &'s DomainSpec, domain: &str) -> Result<Target<'s>, Stop> {
-        if let Some(name) = spec.as_literal() {
-            if name.len() <= MAX_NAME_LEN && !name.ends_with('.') {
-                return Ok(Target::Spec(name));
-            }
+        if let Some(name) = spec.as_literal()
+            && name.len() <= MAX_NAME_LEN
+            && !name.ends_with('.')
+        {
+            return Ok(Target::Spec(name));
         }
         let mut name = Built::new();
         spec.expand_name(&self.context(spec, domain)?, name.buffer());
@@ -1278,10 +1279,10 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
     /// The explanation for a fail (RFC 7208 §6.2): the `exp=` text when it can be fetched and parsed,
     /// otherwise the configured default.
     fn explain(&mut self, exp: Option<&DomainSpec>, domain: &str) -> Result<String, Stop> {
-        if let Some(spec) = exp {
-            if let Some(text) = self.fetch_explanation(spec, domain)? {
-                return Ok(text);
-            }
+        if let Some(spec) = exp
+            && let Some(text) = self.fetch_explanation(spec, domain)?
+        {
+            return Ok(text);
         }
         Ok(match self.default_explanation {
             Some(ms) => {

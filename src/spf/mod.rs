@@ -33,9 +33,9 @@ mod trace;
 
 pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
-pub use eval::{Verifier, MAX_LOCAL_PART_LEN};
-pub use macros::{MacroContext, MAX_EXPLANATION_LEN};
-pub use parse::{is_spf1, parse_explanation, ParseError, ParseErrorKind};
+pub use eval::{MAX_LOCAL_PART_LEN, Verifier};
+pub use macros::{MAX_EXPLANATION_LEN, MacroContext};
+pub use parse::{ParseError, ParseErrorKind, is_spf1, parse_explanation};
 pub use record::{
     Delimiters, Directive, DomainRecord, DomainSpec, DualCidr, DuplicateModifier, Macro,
     MacroLetter, MacroPart, MacroString, Mechanism, Modifier, Qualifier, Record, Term,

@@ -11,11 +11,11 @@
 //! assert!(err.to_string().contains("a:example.com/33"));
 //! ```
 
+use super::Directive;
 use super::record::{
     Delimiters, DualCidr, Macro, MacroLetter, MacroString, Mechanism, Modifier, Qualifier, Record,
     Term,
 };
-use super::Directive;
 use crate::name::is_toplabel;
 use nom::branch::alt;
 use nom::bytes::complete::{tag_no_case, take_while};
@@ -223,18 +223,18 @@ impl FromStr for Record {
                     continue;
                 }
             } else if word_at(bytes, i, b"ip6:") {
-                if let Some((addr, end)) = ipv6_at(bytes, i + 4) {
-                    if let Some((prefix, end)) = cidr_fast(bytes, end, 128) {
-                        push_term!(
-                            &mut terms,
-                            Term::Directive(Directive {
-                                qualifier: Qualifier::Pass,
-                                mechanism: Mechanism::Ip6 { addr, prefix },
-                            })
-                        );
-                        i = end;
-                        continue;
-                    }
+                if let Some((addr, end)) = ipv6_at(bytes, i + 4)
+                    && let Some((prefix, end)) = cidr_fast(bytes, end, 128)
+                {
+                    push_term!(
+                        &mut terms,
+                        Term::Directive(Directive {
+                            qualifier: Qualifier::Pass,
+                            mechanism: Mechanism::Ip6 { addr, prefix },
+                        })
+                    );
+                    i = end;
+                    continue;
                 }
             } else if word_at(bytes, i, b"include:") {
                 if let Some((domain, end)) = domain_fast(text, i + 8) {
@@ -699,14 +699,14 @@ fn cidr_fast(b: &[u8], at: usize, max: u8) -> Option<(Option<u8>, usize)> {
             let mut end = at + 1;
             let mut value = digit(b.get(end))?;
             end += 1;
-            if value != 0 {
+            if value != 0
+                && let Some(d) = digit(b.get(end))
+            {
+                value = value * 10 + d;
+                end += 1;
                 if let Some(d) = digit(b.get(end)) {
                     value = value * 10 + d;
                     end += 1;
-                    if let Some(d) = digit(b.get(end)) {
-                        value = value * 10 + d;
-                        end += 1;
-                    }
                 }
             }
             if value > u32::from(max) || !ends_term(b, end) {
@@ -999,19 +999,18 @@ fn split_cidr(arg: &str, max: u8) -> Result<(&str, Option<u8>), ParseErrorKind> 
 fn split_dual_cidr(args: &str) -> Result<(&str, DualCidr), ParseErrorKind> {
     let mut cidr = DualCidr::default();
     let mut rest = args;
-    if let Some((before, len)) = trailing_number(rest) {
-        if let Some(before) = before.strip_suffix("//") {
-            cidr.v6 = Some(cidr_length(len.as_bytes(), 128)?);
-            rest = before;
-        }
+    if let Some((before, len)) = trailing_number(rest)
+        && let Some(before) = before.strip_suffix("//")
+    {
+        cidr.v6 = Some(cidr_length(len.as_bytes(), 128)?);
+        rest = before;
     }
-    if let Some((before, len)) = trailing_number(rest) {
-        if let Some(before) = before.strip_suffix('/') {
-            if !before.ends_with('/') {
-                cidr.v4 = Some(cidr_length(len.as_bytes(), 32)?);
-                rest = before;
-            }
-        }
+    if let Some((before, len)) = trailing_number(rest)
+        && let Some(before) = before.strip_suffix('/')
+        && !before.ends_with('/')
+    {
+        cidr.v4 = Some(cidr_length(len.as_bytes(), 32)?);
+        rest = before;
     }
     Ok((rest, cidr))
 }
@@ -1297,8 +1296,8 @@ mod tests {
 
     fn mech(s: &str) -> Mechanism {
         let r = parse(&format!("v=spf1 {s}")).unwrap();
-        let m = r.directives().next().unwrap().mechanism.clone();
-        m
+
+        r.directives().next().unwrap().mechanism.clone()
     }
 
     #[test]
@@ -1523,7 +1522,7 @@ mod tests {
 
     /// The hand-written IPv6 parser against `std`'s: the same strings accepted, the same value.
     mod ipv6_matches_std {
-        use super::super::{hex_group, ipv6, ipv6_at, HEX};
+        use super::super::{HEX, hex_group, ipv6, ipv6_at};
         use proptest::prelude::*;
         use std::net::Ipv6Addr;
 
@@ -1711,14 +1710,14 @@ mod tests {
                 }
                 let mut value = digit(b.get(at))?;
                 at += 1;
-                if value != 0 {
+                if value != 0
+                    && let Some(d) = digit(b.get(at))
+                {
+                    value = value * 10 + d;
+                    at += 1;
                     if let Some(d) = digit(b.get(at)) {
                         value = value * 10 + d;
                         at += 1;
-                        if let Some(d) = digit(b.get(at)) {
-                            value = value * 10 + d;
-                            at += 1;
-                        }
                     }
                 }
                 *octet = u8::try_from(value).ok()?;
@@ -1846,7 +1845,7 @@ mod tests {
 
     /// The single-pass scanner never disagrees with the general term parser.
     mod fast_path_agrees {
-        use super::super::{fast_term, parse_term, ParseErrorKind, Record, Term};
+        use super::super::{ParseErrorKind, Record, Term, fast_term, parse_term};
         use proptest::prelude::*;
 
         fn token() -> impl Strategy<Value = String> {

@@ -171,9 +171,11 @@ impl fmt::Display for Trace {
             }
             match event {
                 TraceEvent::CheckHost { domain } => write!(f, "check_host({domain})")?,
-                TraceEvent::Record { text, cached } => {
-                    write!(f, "record: {text}{}", if *cached { " (cached)" } else { "" })?
-                }
+                TraceEvent::Record { text, cached } => write!(
+                    f,
+                    "record: {text}{}",
+                    if *cached { " (cached)" } else { "" }
+                )?,
                 TraceEvent::NoRecord => f.write_str("no SPF record")?,
                 TraceEvent::Term { term } => f.write_str(term)?,
                 TraceEvent::Query {

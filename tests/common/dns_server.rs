@@ -27,6 +27,7 @@
 //! ```
 
 use async_trait::async_trait;
+use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
@@ -34,8 +35,7 @@ use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
 use hickory_server::proto::rr::{Name, RData, Record};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
-use hickory_server::Server;
-use sender_identity::dns::{parse_zone, Fault, HickoryResolver, RecordType, ZoneRecord};
+use sender_identity::dns::{Fault, HickoryResolver, RecordType, ZoneRecord, parse_zone};
 use sender_identity::name::normalize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -153,10 +153,10 @@ impl State {
             }
             let before = answers.len();
             answers.extend(node.of_type(qtype).cloned());
-            if answers.len() == before {
-                if let Some(fault) = node.fault_other {
-                    return fault_outcome(fault);
-                }
+            if answers.len() == before
+                && let Some(fault) = node.fault_other
+            {
+                return fault_outcome(fault);
             }
             return Outcome::Answer(ResponseCode::NoError, answers);
         }

@@ -133,11 +133,7 @@ impl<'a> P<'a> {
                 self.pos += 1;
             }
         }
-        if self.pos == start {
-            None
-        } else {
-            Some(out)
-        }
+        if self.pos == start { None } else { Some(out) }
     }
 
     /// quoted-pair = "\" (VCHAR / WSP)
