@@ -17,7 +17,7 @@ use arbitrary::Arbitrary;
 use header_grammar::{is_input, parse_authentication_results, parse_received_spf};
 use libfuzzer_sys::fuzz_target;
 use sender_identity::dns::ZoneResolver;
-use sender_identity::headers::{AuthenticationResults, MethodResult, ReceivedSpf, MAX_HEADER_LEN};
+use sender_identity::headers::{AuthenticationResults, MAX_HEADER_LEN, MethodResult, ReceivedSpf};
 use sender_identity::spf::Verifier;
 use std::net::IpAddr;
 use std::sync::OnceLock;

@@ -17,10 +17,10 @@
 
 use libfuzzer_sys::fuzz_target;
 use sender_identity::spf::{
-    parse_explanation, Macro, MacroContext, MacroLetter, MacroPart, MacroString, Mechanism, Record,
-    MAX_EXPLANATION_LEN,
+    MAX_EXPLANATION_LEN, Macro, MacroContext, MacroLetter, MacroPart, MacroString, Mechanism,
+    Record, parse_explanation,
 };
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use std::alloc::System;
 use std::net::IpAddr;
 
@@ -59,11 +59,7 @@ impl Values {
 
     fn context<'a>(&'a self, selector: u8) -> MacroContext<'a> {
         let long = |bit: u8, short: &'static str, value: &'a str| -> &'a str {
-            if selector & bit != 0 {
-                value
-            } else {
-                short
-            }
+            if selector & bit != 0 { value } else { short }
         };
         let mut ctx = MacroContext {
             sender: long(
