@@ -133,19 +133,43 @@ fn split_outside_quotes(value: &str) -> Vec<&str> {
 /// Cleans text from outside: control characters and non-ASCII become `?`, and more than
 /// [`MAX_VALUE_LEN`] bytes are cut with `...`.
 pub(crate) fn clean(text: &str) -> String {
-    let mut out = String::with_capacity(text.len().min(MAX_VALUE_LEN + 3));
-    for c in text.chars() {
-        if out.len() >= MAX_VALUE_LEN {
-            out.push_str("...");
-            break;
-        }
-        out.push(if c == ' ' || c.is_ascii_graphic() {
-            c
-        } else {
-            '?'
-        });
+    let Cleaned { mut text, cut } = Cleaned::new(text);
+    if cut {
+        text.push_str("...");
     }
-    out
+    text
+}
+
+/// Text from outside as [`clean`] makes it, without the `...`: the header forms write a cut value
+/// themselves, always quoted, so that it is never mistaken for the whole value.
+struct Cleaned {
+    /// At most [`MAX_VALUE_LEN`] bytes (and one character).
+    text: String,
+    /// Whether more text was dropped.
+    cut: bool,
+}
+
+impl Cleaned {
+    fn new(text: &str) -> Self {
+        let mut out = String::with_capacity(text.len().min(MAX_VALUE_LEN + 3));
+        for c in text.chars() {
+            if out.len() >= MAX_VALUE_LEN {
+                return Cleaned {
+                    text: out,
+                    cut: true,
+                };
+            }
+            out.push(if c == ' ' || c.is_ascii_graphic() {
+                c
+            } else {
+                '?'
+            });
+        }
+        Cleaned {
+            text: out,
+            cut: false,
+        }
+    }
 }
 
 /// RFC 5322 `atext`.
@@ -234,10 +258,11 @@ impl Form {
         }
     }
 
-    /// Writes `text` (cleaned) in this form, in at most `cap` octets (never less than
-    /// [`Form::min_len`]): whole if it fits, otherwise its longest prefix that fits with `...`,
-    /// quoted (a cut value is never a `dot-atom` or a `token` one can mistake for the whole).
-    fn write(self, text: &str, cap: usize, out: &mut String) {
+    /// Writes `value` in this form, in at most `cap` octets (never less than [`Form::min_len`]):
+    /// whole if it is whole and fits, otherwise its longest prefix that fits with `...`, quoted (a
+    /// cut value is never a `dot-atom` or a `token` one can mistake for the whole).
+    fn write(self, value: &Cleaned, cap: usize, out: &mut String) {
+        let text = value.text.as_str();
         let cap = cap.max(self.min_len());
         let width = |c: char| 1 + usize::from(self.escaped(c));
         let plain = self.plain(text);
@@ -247,7 +272,7 @@ impl Form {
         } else {
             quotes + text.chars().map(width).sum::<usize>()
         };
-        if full <= cap {
+        if !value.cut && full <= cap {
             if plain {
                 out.push_str(text);
             } else {
@@ -294,29 +319,37 @@ impl Form {
 /// shortens until the header fits [`MAX_HEADER_LEN`].
 #[derive(Default)]
 struct Fitted {
-    parts: Vec<(Option<Form>, String)>,
+    parts: Vec<Part>,
+}
+
+/// A piece of a [`Fitted`] header value.
+enum Part {
+    /// Fixed text.
+    Text(String),
+    /// A value from outside, in its form.
+    Value(Form, Cleaned),
 }
 
 impl Fitted {
     /// Fixed text, written as it is.
     fn text(&mut self, text: &str) {
         match self.parts.last_mut() {
-            Some((None, last)) => last.push_str(text),
-            _ => self.parts.push((None, text.to_string())),
+            Some(Part::Text(last)) => last.push_str(text),
+            _ => self.parts.push(Part::Text(text.to_string())),
         }
     }
 
     /// A value from outside (cleaned here), in `form`.
     fn value(&mut self, form: Form, text: &str) {
-        self.parts.push((Some(form), clean(text)));
+        self.parts.push(Part::Value(form, Cleaned::new(text)));
     }
 
     fn render(&self, cap: usize) -> String {
         let mut out = String::new();
-        for (form, text) in &self.parts {
-            match form {
-                None => out.push_str(text),
-                Some(form) => form.write(text, cap, &mut out),
+        for part in &self.parts {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Value(form, value) => form.write(value, cap, &mut out),
             }
         }
         out
@@ -358,7 +391,7 @@ impl Fitted {
 /// ```
 pub fn quote_value(text: &str) -> String {
     let mut out = String::new();
-    Form::DotAtom.write(&clean(text), usize::MAX, &mut out);
+    Form::DotAtom.write(&Cleaned::new(text), usize::MAX, &mut out);
     out
 }
 
@@ -371,7 +404,7 @@ pub fn quote_value(text: &str) -> String {
 /// ```
 pub fn quote_comment(text: &str) -> String {
     let mut out = String::new();
-    Form::Comment.write(&clean(text), usize::MAX, &mut out);
+    Form::Comment.write(&Cleaned::new(text), usize::MAX, &mut out);
     out
 }
 

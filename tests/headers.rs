@@ -9,7 +9,7 @@ use header_grammar::{is_input, parse_authentication_results, parse_received_spf}
 use proptest::prelude::*;
 use sender_identity::dns::ZoneResolver;
 use sender_identity::headers::{
-    AuthenticationResults, Header, MAX_HEADER_LEN, MethodResult, ReceivedSpf,
+    AuthenticationResults, Header, MAX_HEADER_LEN, MethodResult, ReceivedSpf, quote_value,
 };
 use sender_identity::spf::{Identity, SpfOutput, Verifier};
 use std::net::IpAddr;
@@ -400,6 +400,27 @@ async fn authentication_results_quote_what_is_not_a_value() {
     }
     let header = AuthenticationResults::new("a@b.example").header();
     assert_eq!(header.value, "\"a@b.example\"; none");
+}
+
+/// A value cut for length is always quoted: a long token or dot-atom cut with `...` is still a
+/// token or dot-atom, and unquoted it would read as the whole value.
+#[tokio::test]
+async fn a_value_cut_for_length_is_quoted() {
+    let long = "a".repeat(400);
+    let out = spf("alice@pass.example", "h.example").await;
+    let ar = AuthenticationResults::new(&long).spf(&out, &long).header();
+    let cut = format!("\"{}...\"", "a".repeat(256));
+    assert!(ar.value.starts_with(&format!("{cut};")), "{}", ar.value);
+    assert!(
+        ar.value.contains(&format!("smtp.mailfrom={cut}")),
+        "{}",
+        ar.value
+    );
+    let received = received(&out, "alice@pass.example", &long);
+    assert!(received.contains(&format!("helo={cut};")), "{received}");
+    assert_eq!(quote_value(&long), cut);
+    // Short enough: written as it is.
+    assert_eq!(quote_value(&long[..256]), long[..256]);
 }
 
 /// Issue 14 item 5: `envelope-from` is a dot-atom or a quoted-string (RFC 7208 §9.1); an address is
