@@ -27,6 +27,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// 253 bytes), it bounds `%{s}` to 510 bytes.
 pub const MAX_LOCAL_PART_LEN: usize = 256;
 
+/// The longest HELO/EHLO name the macros see (`%{h}`), in bytes; a longer one is cut to it. A
+/// valid HELO is a domain of at most 253 bytes (with its root dot 254) or an address literal, so
+/// only a hostile argument is ever cut; without the cap, each `%{h}` of a record would walk the
+/// whole argument, however long the caller let it be.
+pub const MAX_HELO_LEN: usize = 256;
+
 /// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
 fn cut_to(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -170,6 +176,7 @@ impl<R: Resolver> Verifier<R> {
     /// character boundary) for the `%{l}` and `%{s}` macros. It is not refused: a result of none or
     /// permerror for a long local part would let any sender turn a domain's fail into it by
     /// padding the local part, while what the cut gives is what a sender could have sent as it is.
+    /// A `helo` longer than [`MAX_HELO_LEN`] is cut the same way for `%{h}`.
     pub async fn check_host(
         &self,
         ip: IpAddr,
@@ -188,7 +195,7 @@ impl<R: Resolver> Verifier<R> {
             ip: crate::ip::canonical(ip),
             local_part,
             sender_domain: domain,
-            helo,
+            helo: cut_to(helo, MAX_HELO_LEN),
         };
         let mut last = RunState::default();
         // A first run over the answers at hand, as plain code: from memory it is the only one.
@@ -1557,6 +1564,45 @@ mod tests {
         // Cut at a character boundary: the two-byte `é` would end past the cap.
         let long = "a".repeat(MAX_LOCAL_PART_LEN - 1) + "é" + &"b".repeat(1000);
         assert_eq!(explain(&long), "a".repeat(MAX_LOCAL_PART_LEN - 1));
+    }
+
+    #[test]
+    fn an_unclosed_path_is_checked_for_the_domain_after_its_last_at() {
+        let zone: ZoneResolver = r#"example.com TXT "v=spf1 -all exp=%{l}.x""#.parse().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let out = rt.block_on(Verifier::new(&zone).check_mail_from(
+            "192.0.2.1".parse().unwrap(),
+            "h.example",
+            "<a@example.com",
+        ));
+        assert_eq!(out.result, SpfResult::Fail);
+        assert_eq!(out.domain(), "example.com");
+    }
+
+    #[test]
+    fn a_long_helo_is_cut_for_the_macros() {
+        let zone: ZoneResolver = r#"
+            example.com     TXT "v=spf1 -all exp=exp.example.com"
+            exp.example.com TXT "%{h}"
+        "#
+        .parse()
+        .unwrap();
+        let spf = Verifier::new(&zone);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let explain = |helo: &str| {
+            let out = rt.block_on(spf.check_mail_from(ip, helo, "a@example.com"));
+            assert_eq!(out.result, SpfResult::Fail);
+            out.explanation.unwrap()
+        };
+        let at_most = "h.".repeat(MAX_HELO_LEN / 2);
+        assert_eq!(explain(&at_most), at_most);
+        let long = "h.".repeat(100_000);
+        assert_eq!(explain(&long), long[..MAX_HELO_LEN]);
     }
 
     #[test]

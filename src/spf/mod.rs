@@ -33,7 +33,7 @@ mod trace;
 
 pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
-pub use eval::{MAX_LOCAL_PART_LEN, Verifier};
+pub use eval::{MAX_HELO_LEN, MAX_LOCAL_PART_LEN, Verifier};
 pub use macros::{MAX_EXPLANATION_LEN, MacroContext};
 pub use parse::{ParseError, ParseErrorKind, is_spf1, parse_explanation};
 pub use record::{
