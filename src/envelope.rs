@@ -23,8 +23,9 @@
 ///   such an address ends at the first whitespace (outside a quoted string) after its `@`; what
 ///   follows is taken as parameters. Before the `@`, whitespace is kept.
 /// - `<>` (or an empty argument) is the null sender: the result is empty.
-/// - A `<` without its `>` is not a path: the argument is returned trimmed and unchanged, and SPF
-///   finds no valid domain in it.
+/// - A `<` without its `>` is not a path: the argument is returned trimmed and unchanged (an MTA
+///   refuses such a command with a syntax error before any check). Checked anyway, its domain is
+///   what follows the last `@` (`<a@example.com` is checked for `example.com`, local part `<a`).
 ///
 /// Nothing else is checked or changed: the local part keeps its case and quoting.
 ///

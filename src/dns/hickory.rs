@@ -26,6 +26,12 @@ const DEFAULT_ATTEMPTS: usize = 2;
 /// byte-exact; MX exchanges and PTR targets are lower-cased without a trailing dot (a null MX gives
 /// an empty exchange). `/etc/hosts` is not consulted.
 ///
+/// # Runtime
+/// Lookups run on Tokio and need a runtime with IO and time enabled (`enable_all()`, or
+/// `#[tokio::main]`): hickory's own timeouts use `tokio::time`, which panics on a runtime built
+/// without the time driver. (The crate's own time limits, [`crate::spf::Config::timeout`] and
+/// [`crate::session::Policy::timeout`], work on any executor; a resolver of your own can too.)
+///
 /// # Caching
 /// A resolver made by [`HickoryResolver::builder`], [`HickoryResolver::with_nameservers`] or
 /// [`HickoryResolver::from_system_conf`] has hickory's answer cache **turned off** unless
