@@ -5,6 +5,7 @@
 # package's default instance is left unconfigured ("No configuration": no /etc/postfix/main.cf),
 # kept from starting while installing, and stopped if something started it anyway.
 set -euo pipefail
+MARKER=$(bash "$(dirname "$0")/postfix-marker.sh")
 if [ -x /usr/sbin/postfix ]; then
   echo "postfix already installed"
 else
@@ -21,18 +22,24 @@ else
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends postfix
   if [ "$created_policy_rc" = yes ]; then rm -f /usr/sbin/policy-rc.d; fi
+  # Remember that Postfix is here for the tests, so that only such an install is ever changed below.
+  mkdir -p "$(dirname "$MARKER")"
+  echo "installed by sender-identity's .ci/install-postfix.sh for tests/postfix_e2e.rs" > "$MARKER"
 fi
 # The package enables its default instance at boot (systemd unit and SysV links): the tests never
-# use it, so a machine that ran the set-up must not start a mail server when it next boots.
-if command -v systemctl >/dev/null 2>&1; then
-  systemctl disable postfix.service >/dev/null 2>&1 || true
-fi
-if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/postfix ]; then
-  update-rc.d postfix disable >/dev/null 2>&1 || true
+# use it, so a machine where the set-up installed it must not start a mail server when it next
+# boots. A Postfix that was there before (a real mail server) is left exactly as it is.
+if [ -e "$MARKER" ]; then
+  if command -v systemctl >/dev/null 2>&1; then
+    systemctl disable postfix.service >/dev/null 2>&1 || true
+  fi
+  if command -v update-rc.d >/dev/null 2>&1 && [ -e /etc/init.d/postfix ]; then
+    update-rc.d postfix disable >/dev/null 2>&1 || true
+  fi
 fi
 # If a default instance runs anyway (e.g. started by systemd), stop it: the test does not need
 # port 25, and a running default instance must not take the test's mail.
-if [ -f /etc/postfix/main.cf ] && /usr/sbin/postfix status >/dev/null 2>&1; then
+if [ -e "$MARKER" ] && [ -f /etc/postfix/main.cf ] && /usr/sbin/postfix status >/dev/null 2>&1; then
   /usr/sbin/postfix stop || true
 fi
 # The test needs these (created by the package).
