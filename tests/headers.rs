@@ -3,8 +3,10 @@
 //! syntax is checked by the strict parsers of `header_grammar` (written from RFC 7208 §9.1 and
 //! RFC 8601 §2.2 for the tests, sharing no code with the crate).
 
+mod common;
 mod header_grammar;
 
+use common::cases::cases;
 use header_grammar::{is_input, parse_authentication_results, parse_received_spf};
 use proptest::prelude::*;
 use sender_identity::dns::ZoneResolver;
@@ -313,7 +315,7 @@ fn hostile_zone() -> ZoneResolver {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(cases(512)))]
 
     /// Whatever the HELO name, sender, receiver name and DNS data: both headers parse under the
     /// strict grammars, fit one line of at most 998 octets, and say what they were given (whole or

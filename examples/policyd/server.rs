@@ -23,8 +23,10 @@ use tokio::time::Instant;
 pub const MAX_LINE: usize = 8 * 1024;
 /// The most attributes accepted in one request.
 pub const MAX_ATTRIBUTES: usize = 64;
-/// The longest reject or defer text (bytes, code included): an SMTP reply line is at most 512
-/// octets with its CRLF (RFC 5321 §4.5.3.1.5), and Postfix sends the text as its reply.
+/// The longest reject or defer text (bytes, code included) policyd hands Postfix: an SMTP reply
+/// line is at most 512 octets with its CRLF (RFC 5321 §4.5.3.1.5). Postfix puts its own words in
+/// front (`<rcpt>: Recipient address rejected: `), and cuts or wraps the line it sends as it sees
+/// fit; this bound keeps policyd's part within one line, not the final reply.
 pub const MAX_REPLY: usize = 510;
 
 // ------------------------------------------------------------------------------------------------
@@ -947,7 +949,7 @@ impl<R: Resolver + 'static> Policyd<R> {
         self.evaluations.fetch_add(1, Ordering::Relaxed);
         // One budget for the whole message: Postfix waits for one answer, not one per check.
         let deadline = Instant::now() + config.lookup_time;
-        let sender = client.sender.trim_start_matches('<').trim_end_matches('>');
+        let sender = sender_identity::envelope::sender(&client.sender);
         let null_sender = sender.is_empty();
         let helo = match client.helo.as_str() {
             "" => sender.rsplit_once('@').map_or("unknown", |(_, d)| d),
@@ -1335,10 +1337,12 @@ pub async fn run(args: &[String]) -> u8 {
             }
         }
     }
-    let signal = tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-        _ = tasks.join_next() => "a listener ended",
+    // A listener that ends on its own failed: the exit status then says so, so that a supervisor
+    // (systemd's Restart=on-failure) starts the server again.
+    let (signal, status) = tokio::select! {
+        _ = term.recv() => ("SIGTERM", 0),
+        _ = int.recv() => ("SIGINT", 0),
+        _ = tasks.join_next() => ("a listener ended", 1),
     };
     eprintln!("policyd: {signal}: finishing the requests in evaluation");
     server.shutdown();
@@ -1354,7 +1358,7 @@ pub async fn run(args: &[String]) -> u8 {
         eprintln!("policyd: cannot remove {}: {e}", path.display());
     }
     eprintln!("policyd: stopped");
-    0
+    status
 }
 
 // ------------------------------------------------------------------------------------------------

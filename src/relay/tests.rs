@@ -458,7 +458,7 @@ fn any_entry() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(512)))]
 
     #[test]
     fn index_equals_linear_scan(
@@ -810,7 +810,7 @@ fn any_name() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(crate::cases::cases(512)))]
 
     #[test]
     fn domain_lookup_equals_naive_scan(
