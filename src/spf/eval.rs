@@ -309,7 +309,7 @@ impl<R: Resolver> Verifier<R> {
             validated: None,
             name: None,
             parsed: Vec::new(),
-            kept: std::mem::take(kept),
+            kept,
             now: None,
             trace: self
                 .config
@@ -340,7 +340,6 @@ impl<R: Resolver> Verifier<R> {
             last.explanation = explanation;
         });
         let parsed = eval.parsed;
-        *kept = eval.kept;
         drop(view);
         if let Some(cache) = self.cache.as_deref() {
             for (domain, fetched) in parsed {
@@ -733,7 +732,7 @@ struct Evaluation<'a, R: ?Sized> {
     parsed: Vec<(String, Fetched)>,
     /// On the awaited path, the answers this run took from outside the memo, for the memo (see
     /// [`Memo`]); always empty on the first run.
-    kept: Vec<Kept>,
+    kept: &'a mut Vec<Kept>,
     /// When the run first needed the time (for cache expiry), read once.
     now: Option<cache::Time>,
     /// The trace, when [`Config::trace`] is on.
