@@ -1304,6 +1304,7 @@ impl fmt::Display for RelayDecision {
 #[non_exhaustive]
 pub enum RelayReason {
     /// Allowed: the client matched a (non-negated) trusted-network entry.
+    #[non_exhaustive]
     TrustedNetwork {
         /// The client address.
         client: IpAddr,
@@ -1311,11 +1312,13 @@ pub enum RelayReason {
         entry: NetMatch,
     },
     /// Allowed: the client authenticated, and authenticated relaying is on.
+    #[non_exhaustive]
     Authenticated {
         /// The client address.
         client: IpAddr,
     },
     /// Allowed: the recipient domain is a relay domain.
+    #[non_exhaustive]
     RelayDomain {
         /// The recipient domain.
         domain: String,
@@ -1324,6 +1327,7 @@ pub enum RelayReason {
     },
     /// Denied: a negated trusted-network entry matched the client first. The client did not relay
     /// by authenticating, and the recipient domain is not a relay domain.
+    #[non_exhaustive]
     NegatedNetwork {
         /// The client address.
         client: IpAddr,
@@ -1338,6 +1342,7 @@ pub enum RelayReason {
     },
     /// Denied: the client is not in the trusted networks, did not relay by authenticating, and
     /// the recipient domain is not a relay domain.
+    #[non_exhaustive]
     NotPermitted {
         /// The client address.
         client: IpAddr,
