@@ -1295,7 +1295,7 @@ impl fmt::Display for RelayDecision {
 ///
 /// let policy = RelayPolicy::new(NetList::parse("10.0.0.0/8 192.0.2.0/24")?, DomainList::default());
 /// let d = policy.decide("::ffff:192.0.2.5".parse()?, false, "example.org");
-/// let RelayReason::TrustedNetwork { client, entry } = &d.reason else { panic!() };
+/// let RelayReason::TrustedNetwork { client, entry, .. } = &d.reason else { panic!() };
 /// assert_eq!((client.to_string(), entry.index), ("192.0.2.5".to_string(), 2));
 /// assert_eq!(d.reason.to_string(), "client 192.0.2.5 matched mynetworks entry 192.0.2.0/24 (#2)");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
