@@ -443,7 +443,10 @@ impl<R: Resolver> Session<R> {
         );
         let shown = headers::clean(arg);
         match exists.result {
-            HeloResult::Fail => verdict.add(
+            // A name that does not resolve, or not a name that can be looked up (a bare IP, a bad
+            // name, a trailing dot under `ExistsOptions::postfix`): Postfix answers both "Host not
+            // found".
+            HeloResult::Fail | HeloResult::PermError => verdict.add(
                 policy.helo_unknown,
                 || {
                     Reply::new(
@@ -452,20 +455,10 @@ impl<R: Resolver> Session<R> {
                         &format!("<{shown}>: Helo command rejected: Host not found"),
                     )
                 },
-                format!("HELO {shown} does not resolve"),
-            ),
-            // Not a name that can be looked up (a bare IP, a bad name, a trailing dot under
-            // `ExistsOptions::postfix`): Postfix answers these "Host not found" too.
-            HeloResult::PermError => verdict.add(
-                policy.helo_unknown,
-                || {
-                    Reply::new(
-                        450,
-                        "4.7.1",
-                        &format!("<{shown}>: Helo command rejected: Host not found"),
-                    )
+                match exists.result {
+                    HeloResult::Fail => format!("HELO {shown} does not resolve"),
+                    _ => format!("HELO {shown} is not a host name to look up"),
                 },
-                format!("HELO {shown} is not a host name to look up"),
             ),
             HeloResult::TempError => verdict.add(
                 policy.helo_unknown.min(Action::Defer),
