@@ -9,7 +9,7 @@ use super::record::{
 use super::result::{Cause, Checked, Identity, SpfError, SpfOutput, SpfResult};
 use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
-use super::{Config, DomainSpec};
+use super::{Config, DomainSpec, cut_to};
 use crate::dns::{LookupError, LookupResult, Mx, Resolver, TxtRecord};
 use crate::hash::Fx;
 use crate::name::{MAX_NAME_LEN, NameError, check_domain, fits_dns, is_within, normalize, same};
@@ -32,18 +32,6 @@ pub const MAX_LOCAL_PART_LEN: usize = 256;
 /// only a hostile argument is ever cut; without the cap, each `%{h}` of a record would walk the
 /// whole argument, however long the caller let it be.
 pub const MAX_HELO_LEN: usize = 256;
-
-/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary.
-fn cut_to(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut cut = max;
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    s.get(..cut).unwrap_or_default()
-}
 
 /// How deep `include:` and `redirect=` may nest, whatever [`Config::max_dns_lookups`] allows (with
 /// the default limit of 10 terms, nesting never gets near it).

@@ -526,11 +526,7 @@ impl Out for Capped<'_> {
             self.room -= s.len();
             return;
         }
-        let mut cut = self.room;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        self.out.push_str(s.get(..cut).unwrap_or_default());
+        self.out.push_str(super::cut_to(s, self.room));
         self.full = true;
     }
     fn push_ascii(&mut self, b: u8) {
@@ -1111,11 +1107,7 @@ mod tests {
     /// The longest prefix of `full` of at most [`MAX_EXPLANATION_LEN`] bytes, at a character
     /// boundary: what `expand` appends.
     fn capped(full: &str) -> &str {
-        let mut cut = full.len().min(MAX_EXPLANATION_LEN);
-        while !full.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        &full[..cut]
+        crate::spf::cut_to(full, MAX_EXPLANATION_LEN)
     }
 
     /// Checks `expand` and `expand_name` against the reference (which builds the whole expansion).

@@ -42,3 +42,16 @@ pub use record::{
 };
 pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 pub use trace::{Trace, TraceEvent};
+
+/// The longest prefix of `s` of at most `max` bytes that ends at a character boundary: how every
+/// value from outside is cut to a limit (a local part, a HELO, an explanation, an error's term).
+pub(crate) fn cut_to(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.get(..cut).unwrap_or_default()
+}

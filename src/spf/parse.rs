@@ -101,13 +101,9 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 fn error(kind: ParseErrorKind, offset: usize, term: &str) -> ParseError {
-    let mut end = term.len().min(64);
-    while !term.is_char_boundary(end) {
-        end -= 1;
-    }
     ParseError {
         offset,
-        term: term[..end].to_string(),
+        term: super::cut_to(term, 64).to_string(),
         kind,
     }
 }
