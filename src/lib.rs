@@ -82,3 +82,4 @@ pub mod name;
 pub mod relay;
 pub mod session;
 pub mod spf;
+mod ttl;

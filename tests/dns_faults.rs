@@ -476,7 +476,17 @@ async fn a_without_aaaa_for_ipv6_client_hits_the_void_limit() {
         "#,
     )
     .await;
-    let out = check(&server, "2001:db8::1", "a@example.com").await;
+    // One lookup per round trip: the fourth host is never asked.
+    let mut one_by_one = Config::default();
+    one_by_one.prefetch = false;
+    let out = check_with(
+        &server,
+        server.resolver(),
+        one_by_one,
+        "2001:db8::1",
+        "a@example.com",
+    )
+    .await;
     assert_eq!(out.result, SpfResult::Permerror);
     assert_eq!(
         out.error(),
@@ -493,6 +503,18 @@ async fn a_without_aaaa_for_ipv6_client_hits_the_void_limit() {
     assert_eq!(server.lookup_count("h4.example.com", QueryType::AAAA), 0);
     assert_eq!(server.query_count("h1.example.com", QueryType::A), 0);
     assert_eq!(server.lookups(), 4);
+
+    // Prefetching (the default): the four hosts are asked at once, the same result.
+    let out = check(&server, "2001:db8::1", "a@example.com").await;
+    assert_eq!(out.result, SpfResult::Permerror);
+    assert_eq!(
+        out.error(),
+        Some(&SpfError::TooManyVoidLookups { limit: 2 })
+    );
+    assert_eq!((out.void_lookups, out.dns_lookups), (3, 3));
+    assert_eq!(server.lookup_count("h4.example.com", QueryType::AAAA), 1);
+    assert_eq!(server.query_count("h1.example.com", QueryType::A), 0);
+    assert_eq!(server.lookups(), 4 + 5);
 }
 
 /// The same for `mx` hosts: by default an MX host without addresses of the client's family is not a
@@ -597,17 +619,12 @@ async fn overall_timeout_ends_slow_evaluation_with_temperror() {
             .count()
     };
 
+    // One lookup at a time (prefetching would send the five address lookups at once).
     let mut config = Config::default();
+    config.prefetch = false;
     config.timeout = Some(Duration::from_millis(500));
     let started = Instant::now();
-    let out = check_with(
-        &server,
-        resolver.clone(),
-        config,
-        "192.0.2.1",
-        "a@example.com",
-    )
-    .await;
+    let out = check_with(&server, resolver, config, "192.0.2.1", "a@example.com").await;
     let elapsed = started.elapsed();
     assert_eq!(out.result, SpfResult::Temperror, "{out:?}");
     assert_eq!(out.error(), Some(&SpfError::Timeout));
@@ -617,8 +634,11 @@ async fn overall_timeout_ends_slow_evaluation_with_temperror() {
     assert!((1..=2).contains(&cut), "{cut}");
 
     let mut config = Config::default();
+    config.prefetch = false;
     config.timeout = None;
     let before = server.total_queries();
+    // A resolver of its own: the first one keeps the PTR answer in its answer cache.
+    let resolver = server.resolver_with_timeout(Duration::from_millis(300));
     let out = check_with(&server, resolver, config, "192.0.2.1", "a@example.com").await;
     assert_eq!(out.result, SpfResult::Fail, "{out:?}");
     assert!(matches!(out.cause, Cause::Match { .. }));

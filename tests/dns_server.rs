@@ -45,8 +45,17 @@ async fn a_records_and_query_counts() {
         sorted(resolver.lookup_a("example.com").await.unwrap()),
         vec![Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(192, 0, 2, 2)]
     );
-    // Case and a trailing dot do not matter; nothing is cached, so this is a second query.
+    // Case and a trailing dot do not matter; the answer is kept in the answer cache.
     assert_eq!(resolver.lookup_a("EXAMPLE.com.").await.unwrap().len(), 2);
+    assert_eq!(server.query_count("example.com", QueryType::A), 1);
+    // Without the cache, it is a second query.
+    let uncached = HickoryResolver::builder()
+        .name_server(server.addr())
+        .cache_size(0)
+        .build()
+        .unwrap();
+    assert!(uncached.answer_cache().is_none());
+    assert_eq!(uncached.lookup_a("EXAMPLE.com.").await.unwrap().len(), 2);
     assert_eq!(server.query_count("example.com", QueryType::A), 2);
     assert_eq!(server.query_count("example.com", QueryType::AAAA), 0);
     assert_eq!(server.total_queries(), 2);
@@ -338,4 +347,81 @@ async fn wrapped_hickory_resolver_works() {
     // hickory's default configuration caches: the second lookup is not a query.
     assert_eq!(resolver.lookup_a("example.com").await.unwrap().len(), 2);
     assert_eq!(server.query_count("example.com", QueryType::A), 1);
+}
+
+/// The answer cache: answers and negative answers (which carry the server's SOA) are kept, server
+/// failures are not, SPF records are left to the record cache, and a warm SPF check answered from
+/// both caches sends no query at all.
+#[tokio::test]
+async fn answer_cache_keeps_answers_and_negative_answers() {
+    use sender_identity::dns::AnswerCache;
+    use sender_identity::spf::{RecordCache, SpfResult, Verifier};
+    use std::sync::Arc;
+
+    let server = TestDnsServer::start(
+        r#"
+        cached.example.     TXT "v=spf1 a mx:cached.example -all"
+        cached.example.     A   192.0.2.10
+        cached.example.     MX  10 mx.cached.example.
+        mx.cached.example.  A   192.0.2.20
+        broken.example.     SERVFAIL A
+        "#,
+    )
+    .await;
+    let shared = Arc::new(AnswerCache::new(100));
+    let resolver = HickoryResolver::builder()
+        .name_server(server.addr())
+        .answer_cache(shared.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        resolver.lookup_a("nowhere.example").await,
+        Err(LookupError::NxDomain)
+    );
+    assert_eq!(
+        resolver.lookup_aaaa("cached.example").await,
+        Err(LookupError::NoData)
+    );
+    assert!(resolver.lookup_a("broken.example").await.is_err());
+    assert_eq!(
+        shared.a("nowhere.example"),
+        Some(Err(LookupError::NxDomain))
+    );
+    assert_eq!(
+        shared.aaaa("cached.example"),
+        Some(Err(LookupError::NoData))
+    );
+    assert_eq!(
+        shared.a("broken.example"),
+        None,
+        "a server failure is not kept"
+    );
+    let broken = server.query_count("broken.example", QueryType::A);
+    assert!(resolver.lookup_a("nowhere.example").await.is_err());
+    assert!(resolver.lookup_a("broken.example").await.is_err());
+    assert_eq!(server.query_count("nowhere.example", QueryType::A), 1);
+    assert!(
+        server.query_count("broken.example", QueryType::A) > broken,
+        "only the failure is asked again"
+    );
+
+    let spf = Verifier::new(resolver).with_cache(Arc::new(RecordCache::new(100)));
+    let client = "192.0.2.20".parse().unwrap();
+    let out = spf
+        .check_mail_from(client, "h.example", "a@cached.example")
+        .await;
+    assert_eq!(out.result, SpfResult::Pass);
+    assert_eq!(
+        shared.txt("cached.example"),
+        None,
+        "SPF records go to the record cache"
+    );
+    let before = server.total_queries();
+    for _ in 0..3 {
+        let again = spf
+            .check_mail_from(client, "h.example", "a@cached.example")
+            .await;
+        assert_eq!(again, out);
+    }
+    assert_eq!(server.total_queries(), before, "warm checks send nothing");
 }

@@ -1,6 +1,8 @@
 //! The production resolver, backed by hickory-resolver.
 
-use super::{LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, reverse_name};
+use super::{
+    AnswerCache, LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, reverse_name,
+};
 use crate::name::{normalize, strip_root};
 use async_trait::async_trait;
 use hickory_resolver::TokioResolver;
@@ -11,12 +13,15 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The per-try timeout when none is set: 5 seconds, as in `resolv.conf`.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The number of tries when none is set.
 const DEFAULT_ATTEMPTS: usize = 2;
+/// The answers of each record type the answer cache holds when no size is set.
+const DEFAULT_CACHE_SIZE: usize = 10_000;
 
 /// The production [`Resolver`]: hickory-resolver's tokio resolver (feature `hickory`).
 ///
@@ -33,13 +38,19 @@ const DEFAULT_ATTEMPTS: usize = 2;
 /// [`crate::session::Policy::timeout`], work on any executor; a resolver of your own can too.)
 ///
 /// # Caching
-/// A resolver made by [`HickoryResolver::builder`], [`HickoryResolver::with_nameservers`] or
-/// [`HickoryResolver::from_system_conf`] has hickory's answer cache **turned off** unless
-/// [`HickoryResolverBuilder::cache_size`] sets one: every lookup is a query to a name server, which
-/// is expected to be a caching recursive resolver (on a mail server, usually one on the same host).
-/// A resolver wrapped with [`HickoryResolver::from_resolver`] keeps whatever its configuration says
-/// (hickory's own default is a cache of 8,192 answers). Identical queries in flight at the same
-/// time are always sent once and shared, by hickory.
+/// A resolver keeps the answers it receives in an [`AnswerCache`] (10,000 answers of each record
+/// type unless [`HickoryResolverBuilder::cache_size`] says otherwise; 0 turns it off), for their
+/// TTL, with NXDOMAIN and NODATA kept for their negative TTL (RFC 2308). The checks read that
+/// cache without awaiting anything ([`Resolver::answer_cache`]): a check answered from it costs no
+/// future, no copy and no allocation, so a warm check over real DNS costs about what it costs over
+/// an in-memory zone. Several resolvers can share one cache
+/// ([`HickoryResolverBuilder::answer_cache`]).
+///
+/// hickory's own answer cache is off in a resolver this crate builds (it would keep a second copy,
+/// behind a future per lookup). A resolver wrapped with [`HickoryResolver::from_resolver`] keeps
+/// whatever its configuration says (hickory's default is a cache of 8,192 answers) and gets an
+/// answer cache of the default size. Identical queries in flight at the same time are always
+/// sent once and shared, by hickory.
 ///
 /// # Errors
 /// | hickory reports | [`LookupError`] |
@@ -69,6 +80,7 @@ const DEFAULT_ATTEMPTS: usize = 2;
 #[derive(Clone, Debug)]
 pub struct HickoryResolver {
     inner: TokioResolver,
+    cache: Option<Arc<AnswerCache>>,
 }
 
 /// Why a [`HickoryResolver`] could not be made: the system configuration could not be read, or
@@ -108,6 +120,24 @@ impl From<NetError> for HickoryConfigError {
 pub struct HickoryResolverBuilder {
     config: ResolverConfig,
     options: ResolverOpts,
+    cache: Cache,
+}
+
+/// The answer cache a builder gives its resolver.
+#[derive(Clone, Debug)]
+enum Cache {
+    Size(usize),
+    Shared(Arc<AnswerCache>),
+}
+
+impl Cache {
+    fn build(self) -> Option<Arc<AnswerCache>> {
+        match self {
+            Cache::Size(0) => None,
+            Cache::Size(size) => Some(Arc::new(AnswerCache::new(size))),
+            Cache::Shared(cache) => Some(cache),
+        }
+    }
 }
 
 impl fmt::Debug for HickoryResolverBuilder {
@@ -116,7 +146,7 @@ impl fmt::Debug for HickoryResolverBuilder {
             .field("name_servers", &self.config.name_servers())
             .field("timeout", &self.options.timeout)
             .field("attempts", &(self.options.attempts + 1))
-            .field("cache_size", &self.options.cache_size)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -128,7 +158,8 @@ impl Default for HickoryResolverBuilder {
 }
 
 impl HickoryResolverBuilder {
-    /// A builder with no name servers, a 5 second timeout, 2 tries and no cache.
+    /// A builder with no name servers, a 5 second timeout, 2 tries and an answer cache of 10,000
+    /// answers of each type.
     pub fn new() -> Self {
         Self::with_parts(ResolverConfig::default(), ResolverOpts::default())
             .timeout(DEFAULT_TIMEOUT)
@@ -136,7 +167,7 @@ impl HickoryResolverBuilder {
     }
 
     /// A builder with the name servers, timeout and number of tries of the system configuration
-    /// (`/etc/resolv.conf` on Unix), and no cache. Its search domains and `ndots` are not used.
+    /// (`/etc/resolv.conf` on Unix), and the default answer cache. Its search domains and `ndots` are not used.
     ///
     /// ```no_run
     /// use std::time::Duration;
@@ -158,7 +189,11 @@ impl HickoryResolverBuilder {
     fn with_parts(config: ResolverConfig, mut options: ResolverOpts) -> Self {
         options.cache_size = 0;
         options.use_hosts_file = ResolveHosts::Never;
-        HickoryResolverBuilder { config, options }
+        HickoryResolverBuilder {
+            config,
+            options,
+            cache: Cache::Size(DEFAULT_CACHE_SIZE),
+        }
     }
 
     /// Adds a name server at `addr` (any port), queried over UDP, and over TCP when an answer is
@@ -194,10 +229,17 @@ impl HickoryResolverBuilder {
         self
     }
 
-    /// Turns on hickory's answer cache, holding up to `entries` answers (0, the default, turns it
-    /// off). Answers are kept for their TTL.
-    pub fn cache_size(mut self, entries: u64) -> Self {
-        self.options.cache_size = entries;
+    /// The size of the resolver's [`AnswerCache`]: `entries` answers of each record type (default
+    /// 10,000; 0 turns the cache off, so that every lookup is a query to a name server).
+    pub fn cache_size(mut self, entries: usize) -> Self {
+        self.cache = Cache::Size(entries);
+        self
+    }
+
+    /// Keeps answers in `cache`, shared with whoever else holds it (another resolver, or the
+    /// caller, who can read, fill or clear it).
+    pub fn answer_cache(mut self, cache: Arc<AnswerCache>) -> Self {
+        self.cache = Cache::Shared(cache);
         self
     }
 
@@ -212,6 +254,7 @@ impl HickoryResolverBuilder {
         *builder.options_mut() = self.options;
         Ok(HickoryResolver {
             inner: builder.build()?,
+            cache: self.cache.build(),
         })
     }
 }
@@ -236,7 +279,8 @@ impl HickoryResolver {
     }
 
     /// A resolver using the name servers, timeout and number of tries of the system configuration
-    /// (`/etc/resolv.conf` on Unix), without a cache. Its search domains and `ndots` are not used.
+    /// (`/etc/resolv.conf` on Unix), with the default answer cache. Its search domains and `ndots`
+    /// are not used.
     ///
     /// ```no_run
     /// use sender_identity::dns::HickoryResolver;
@@ -249,7 +293,7 @@ impl HickoryResolver {
     }
 
     /// A resolver querying the name servers at `addrs` (each `ip:port`, over UDP with TCP for
-    /// truncated answers), with a 5 second timeout, 2 tries and no cache.
+    /// truncated answers), with a 5 second timeout, 2 tries and the default answer cache.
     ///
     /// ```
     /// use sender_identity::dns::HickoryResolver;
@@ -269,7 +313,8 @@ impl HickoryResolver {
     }
 
     /// Wraps a hickory resolver configured by the caller. Its own settings apply (cache, timeout,
-    /// tries, hosts file, DNSSEC...), except that names are still queried as fully qualified names.
+    /// tries, hosts file, DNSSEC...), except that names are still queried as fully qualified names;
+    /// answers are also kept in an answer cache of the default size.
     ///
     /// ```
     /// use hickory_resolver::config::{NameServerConfig, ResolverConfig};
@@ -287,7 +332,10 @@ impl HickoryResolver {
     /// # let _ = resolver;
     /// ```
     pub fn from_resolver(resolver: TokioResolver) -> Self {
-        HickoryResolver { inner: resolver }
+        HickoryResolver {
+            inner: resolver,
+            cache: Cache::Size(DEFAULT_CACHE_SIZE).build(),
+        }
     }
 
     /// The wrapped hickory resolver.
@@ -295,17 +343,8 @@ impl HickoryResolver {
         &self.inner
     }
 
-    /// Looks up `name` (as a fully qualified name) for `rtype` and keeps the answers `pick` accepts.
-    async fn lookup<T>(
-        &self,
-        name: Name,
-        rtype: RecordType,
-        pick: impl Fn(&RData) -> Option<T>,
-    ) -> LookupResult<Vec<T>> {
-        self.lookup_ttl(name, rtype, pick).await.0
-    }
-
-    /// [`Self::lookup`] with how long the answer may be cached: until the answer's `valid_until`, or
+    /// Looks up `name` (as a fully qualified name) for `rtype`, keeps the answers `pick` accepts,
+    /// and says how long the answer may be cached: until the answer's `valid_until`, or
     /// the negative TTL of an NXDOMAIN / NODATA answer that carried an SOA.
     async fn lookup_ttl<T>(
         &self,
@@ -396,14 +435,34 @@ fn rcode_name(code: ResponseCode) -> String {
     name.to_string()
 }
 
+/// Answers a lookup from the answer cache when it holds the answer; otherwise asks hickory for
+/// `$rtype` records, keeps what `$pick` accepts, and keeps the answer with its TTL.
+macro_rules! cached_lookup {
+    ($self:ident, $get:ident, $insert:ident, $key:expr, $name:expr, $rtype:ident, $pick:expr) => {{
+        if let Some(answer) = $self.cache.as_deref().and_then(|c| c.$get($key)) {
+            return answer;
+        }
+        let (answer, ttl) = $self
+            .lookup_ttl(fqdn($name)?, RecordType::$rtype, $pick)
+            .await;
+        if let Some(cache) = $self.cache.as_deref() {
+            cache.$insert($key, &answer, ttl);
+        }
+        answer
+    }};
+}
+
 #[async_trait]
 impl Resolver for HickoryResolver {
     async fn lookup_txt(&self, name: &str) -> LookupResult<Vec<TxtRecord>> {
+        if let Some(answer) = self.cache.as_deref().and_then(|c| c.txt(name)) {
+            return answer;
+        }
         self.lookup_txt_ttl(name).await.result
     }
 
     async fn lookup_txt_ttl(&self, name: &str) -> TxtAnswer {
-        let name = match fqdn(name) {
+        let fqdn = match fqdn(name) {
             Ok(name) => name,
             Err(e) => {
                 return TxtAnswer {
@@ -413,53 +472,68 @@ impl Resolver for HickoryResolver {
             }
         };
         let (result, ttl) = self
-            .lookup_ttl(name, RecordType::TXT, |data| match data {
+            .lookup_ttl(fqdn, RecordType::TXT, |data| match data {
                 RData::TXT(txt) => Some(TxtRecord::new(
                     txt.txt_data.iter().map(|s| s.to_vec()).collect(),
                 )),
                 _ => None,
             })
             .await;
+        if let Some(cache) = self.cache.as_deref() {
+            cache.insert_txt(name, &result, ttl);
+        }
         TxtAnswer { result, ttl }
     }
 
     async fn lookup_a(&self, name: &str) -> LookupResult<Vec<Ipv4Addr>> {
-        self.lookup(fqdn(name)?, RecordType::A, |data| match data {
+        cached_lookup!(self, a, insert_a, name, name, A, |data| match data {
             RData::A(a) => Some(a.0),
             _ => None,
         })
-        .await
     }
 
     async fn lookup_aaaa(&self, name: &str) -> LookupResult<Vec<Ipv6Addr>> {
-        self.lookup(fqdn(name)?, RecordType::AAAA, |data| match data {
-            RData::AAAA(aaaa) => Some(aaaa.0),
-            _ => None,
-        })
-        .await
+        cached_lookup!(
+            self,
+            aaaa,
+            insert_aaaa,
+            name,
+            name,
+            AAAA,
+            |data| match data {
+                RData::AAAA(aaaa) => Some(aaaa.0),
+                _ => None,
+            }
+        )
     }
 
     async fn lookup_mx(&self, name: &str) -> LookupResult<Vec<Mx>> {
-        self.lookup(fqdn(name)?, RecordType::MX, |data| match data {
+        cached_lookup!(self, mx, insert_mx, name, name, MX, |data| match data {
             RData::MX(mx) => Some(Mx {
                 preference: mx.preference,
                 exchange: answer_name(&mx.exchange),
             }),
             _ => None,
         })
-        .await
     }
 
     async fn lookup_ptr(&self, ip: IpAddr) -> LookupResult<Vec<String>> {
-        self.lookup(
-            fqdn(&reverse_name(ip))?,
-            RecordType::PTR,
+        cached_lookup!(
+            self,
+            ptr,
+            insert_ptr,
+            ip,
+            &reverse_name(ip),
+            PTR,
             |data| match data {
                 RData::PTR(ptr) => Some(answer_name(&ptr.0)),
                 _ => None,
-            },
+            }
         )
-        .await
+    }
+
+    fn answer_cache(&self) -> Option<&AnswerCache> {
+        self.cache.as_deref()
     }
 }
 
@@ -547,8 +621,23 @@ mod tests {
         assert_eq!(b.options.attempts, 0);
         let b = b.attempts(3).cache_size(10);
         assert_eq!(b.options.attempts, 2);
-        assert_eq!(b.options.cache_size, 10);
+        assert!(matches!(b.cache, Cache::Size(10)));
         assert_eq!(HickoryResolver::builder().options.cache_size, 0);
+        assert!(
+            HickoryResolver::builder()
+                .cache_size(0)
+                .build()
+                .unwrap()
+                .answer_cache()
+                .is_none()
+        );
+        assert!(
+            HickoryResolver::builder()
+                .build()
+                .unwrap()
+                .answer_cache()
+                .is_some()
+        );
         let b = HickoryResolver::builder().name_server("127.0.0.1:5353".parse().unwrap());
         let servers = b.config.name_servers();
         assert_eq!(servers.len(), 1);

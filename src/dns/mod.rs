@@ -18,9 +18,13 @@
 // Without the `hickory` feature, the link to `HickoryResolver` above has nothing to point to.
 #![cfg_attr(not(feature = "hickory"), allow(rustdoc::broken_intra_doc_links))]
 
+mod cache;
 #[cfg(feature = "hickory")]
 mod hickory;
 mod zone;
+
+pub use cache::AnswerCache;
+pub(crate) use cache::AnswerView;
 
 #[cfg(feature = "hickory")]
 pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};
@@ -170,6 +174,10 @@ pub struct Mx {
 /// from memory costs neither a future nor, when borrowed, a copy. Both paths must give the same
 /// answers. The defaults return `None`.
 ///
+/// A resolver may instead (or as well) keep an [`AnswerCache`] and offer it through
+/// [`Resolver::answer_cache`]: the checks read it under one lock per run, borrowing the answers.
+/// [`HickoryResolver`] does that by default.
+///
 /// The `*_now` methods may be asked names that cannot be sent as DNS queries (SPF macros can build
 /// them: an empty label, a label over 63 bytes; see [`crate::name::fits_dns`]), which the checks
 /// answer NXDOMAIN without asking the `async` methods. Answer such a name NXDOMAIN or `None`, never
@@ -238,7 +246,9 @@ pub struct Mx {
 /// counts answers that never reached the network). A wrapper that counts the lookups it passes on:
 ///
 /// ```
-/// use sender_identity::dns::{async_trait, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, ZoneResolver};
+/// use sender_identity::dns::{
+///     async_trait, AnswerCache, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord, ZoneResolver,
+/// };
 /// use std::borrow::Cow;
 /// use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 /// use std::sync::atomic::{AtomicUsize, Ordering};
@@ -296,6 +306,10 @@ pub struct Mx {
 ///     }
 ///     fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
 ///         self.inner.lookup_ptr_now(ip)
+///     }
+///     // ... and its answer cache (answers read from it are not counted either).
+///     fn answer_cache(&self) -> Option<&AnswerCache> {
+///         self.inner.answer_cache()
 ///     }
 /// }
 ///
@@ -363,6 +377,14 @@ pub trait Resolver: Send + Sync {
         let _ = ip;
         None
     }
+
+    /// The [`AnswerCache`] this resolver keeps the answers it received in, if any: the checks read
+    /// it before awaiting a lookup (one read lock per run of a check, answers borrowed). `None`
+    /// (the default) when it keeps none. The `async` lookups of a resolver that keeps one should
+    /// answer from it too, so that both paths give the same answers.
+    fn answer_cache(&self) -> Option<&AnswerCache> {
+        None
+    }
 }
 
 /// `$resolver.$now($name)` when the resolver answers from memory ([`Resolver::lookup_a_now`] and
@@ -384,7 +406,7 @@ macro_rules! ask {
 pub(crate) use ask;
 
 /// The boxed future every `Resolver` method returns once `async_trait` has desugared it.
-type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+pub(crate) type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// Forwards to the inner resolver's future as it is, without boxing it a second time (an `async fn`
 /// here would wrap the inner boxed future in another box on every lookup).
@@ -429,6 +451,9 @@ macro_rules! forward_resolver {
             }
             fn lookup_ptr_now(&self, ip: IpAddr) -> Option<LookupResult<Cow<'_, [String]>>> {
                 (**self).lookup_ptr_now(ip)
+            }
+            fn answer_cache(&self) -> Option<&AnswerCache> {
+                (**self).answer_cache()
             }
         }
     )*};

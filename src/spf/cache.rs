@@ -2,24 +2,10 @@
 
 use super::record::DomainRecord;
 use super::result::SpfError;
-use crate::hash::Keyed;
 use crate::name::{check_domain, get_normalized, normalize};
-use std::collections::HashMap;
+use crate::ttl::{Lifetimes, Time, TtlMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-
-/// The time on the cache's clock: coarse (a few milliseconds, where DNS TTLs are whole seconds) and
-/// cheap to read (`CLOCK_MONOTONIC_COARSE` on Linux), as every evaluation that uses the cache reads
-/// it.
-pub(crate) type Time = coarsetime::Instant;
-
-/// The time now on the cache's clock.
-pub(crate) fn now() -> Time {
-    coarsetime::Instant::now_without_cache_update()
-}
-
-/// The longest time anything is kept, whatever the settings: 68 years.
-const FOREVER: Duration = Duration::from_secs(1 << 31);
 
 /// What fetching a domain's SPF record gave, when that outcome is worth keeping: the record, no
 /// record, or a permanent error (several records, a syntax error). Temporary errors are never kept.
@@ -33,7 +19,6 @@ pub(crate) enum Fetched {
 #[derive(Debug)]
 struct Entry {
     fetched: Fetched,
-    expires: Time,
     /// Whether the name is a valid domain for `check_host()` ([`check_domain`]), checked once here
     /// rather than on every evaluation of it.
     valid: bool,
@@ -85,11 +70,9 @@ pub(crate) struct Hit<'c> {
 /// ```
 #[derive(Debug)]
 pub struct RecordCache {
-    entries: RwLock<HashMap<Arc<str>, Entry, Keyed>>,
+    entries: RwLock<TtlMap<Arc<str>, Entry>>,
     capacity: usize,
-    default_ttl: Duration,
-    max_ttl: Duration,
-    max_negative_ttl: Duration,
+    lifetimes: Lifetimes,
 }
 
 impl RecordCache {
@@ -97,29 +80,27 @@ impl RecordCache {
     /// day and a maximum negative TTL of 15 minutes.
     pub fn new(capacity: usize) -> Self {
         RecordCache {
-            entries: RwLock::new(HashMap::with_hasher(Keyed::new())),
+            entries: RwLock::new(TtlMap::new()),
             capacity: capacity.max(1),
-            default_ttl: Duration::from_secs(300),
-            max_ttl: Duration::from_secs(86_400),
-            max_negative_ttl: Duration::from_secs(900),
+            lifetimes: Lifetimes::DEFAULT,
         }
     }
 
     /// Sets the TTL used when the resolver reports none.
     pub fn default_ttl(mut self, ttl: Duration) -> Self {
-        self.default_ttl = ttl;
+        self.lifetimes.default_ttl = ttl;
         self
     }
 
     /// Sets the longest time any entry is kept.
     pub fn max_ttl(mut self, ttl: Duration) -> Self {
-        self.max_ttl = ttl;
+        self.lifetimes.max_ttl = ttl;
         self
     }
 
     /// Sets the longest time a "no record" answer is kept (RFC 2308 negative caching).
     pub fn max_negative_ttl(mut self, ttl: Duration) -> Self {
-        self.max_negative_ttl = ttl;
+        self.lifetimes.max_negative_ttl = ttl;
         self
     }
 
@@ -139,11 +120,11 @@ impl RecordCache {
     }
 
     // A panic while the lock was held cannot leave the map inconsistent: use it anyway.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Entry, Keyed>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, TtlMap<Arc<str>, Entry>> {
         self.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<Arc<str>, Entry, Keyed>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, TtlMap<Arc<str>, Entry>> {
         self.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -158,52 +139,35 @@ impl RecordCache {
 
     /// Keeps `fetched` for `ttl` (capped; the default when `None`) from `now`.
     pub(crate) fn insert(&self, domain: &str, fetched: Fetched, ttl: Option<Duration>, now: Time) {
-        let cap = match fetched {
-            Fetched::NoRecord => self.max_negative_ttl.min(self.max_ttl),
-            _ => self.max_ttl,
-        };
-        let ttl = ttl.unwrap_or(self.default_ttl).min(cap).min(FOREVER);
-        if ttl.is_zero() {
+        let negative = matches!(fetched, Fetched::NoRecord);
+        let Some(expires) = self.lifetimes.expiry(ttl, negative, now) else {
             return;
-        }
-        let mut entries = self.write();
-        if entries.len() >= self.capacity {
-            entries.retain(|_, e| e.expires > now);
-            if entries.len() >= self.capacity {
-                let drop = (self.capacity / 8).max(1);
-                let victims: Vec<Arc<str>> = entries.keys().take(drop).cloned().collect();
-                for k in victims {
-                    entries.remove(&k);
-                }
-            }
-        }
+        };
         let name: Arc<str> = normalize(domain).into();
         let valid = check_domain(&name).is_ok();
-        entries.insert(
-            name,
-            Entry {
-                fetched,
-                expires: now + coarsetime::Duration::from(ttl),
-                valid,
-            },
-        );
+        let entry = Entry { fetched, valid };
+        self.write()
+            .insert(name, entry, expires, now, self.capacity);
     }
 }
 
 /// A read-locked view of a [`RecordCache`] ([`RecordCache::view`]).
 pub(crate) struct View<'c> {
-    entries: std::sync::RwLockReadGuard<'c, HashMap<Arc<str>, Entry, Keyed>>,
+    entries: std::sync::RwLockReadGuard<'c, TtlMap<Arc<str>, Entry>>,
 }
 
 impl View<'_> {
     /// The entry for `domain` if it is still valid at `now` (an expired entry is left for the next
     /// insert to replace or drop).
     pub(crate) fn get(&self, domain: &str, now: Time) -> Option<Hit<'_>> {
-        let (name, entry) = match self.entries.get_key_value(domain) {
+        let (name, entry) = match self.entries.get(domain, now) {
             Some((name, entry)) => (entry.valid.then_some(name), entry),
-            None => (None, get_normalized(domain, |d| self.entries.get(d))?),
+            None => (
+                None,
+                get_normalized(domain, |d| self.entries.get(d, now))?.1,
+            ),
         };
-        (entry.expires > now).then_some(Hit {
+        Some(Hit {
             fetched: &entry.fetched,
             name,
         })
@@ -213,6 +177,7 @@ impl View<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ttl::now;
 
     fn record() -> Fetched {
         Fetched::Record(Arc::new(DomainRecord::new(

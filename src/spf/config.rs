@@ -47,6 +47,15 @@ pub struct Config {
     /// Whether to record an evaluation [`super::Trace`] in [`super::SpfOutput::trace`]. Default
     /// `false`: tracing allocates for every event, while off it costs a flag test.
     pub trace: bool,
+    /// Whether an evaluation that waits for DNS looks ahead and sends at once every lookup it can
+    /// already name (the remaining terms of the records it has, the addresses of MX hosts it
+    /// knows, the records of `include:` targets) rather than one lookup per round trip. Default
+    /// `true`: over real DNS the wall time then follows the depth of the include tree, not the
+    /// number of lookups (a record with five includes takes 2 round trips instead of 6). The cost:
+    /// when an early term matches, the lookups sent for later terms were not needed (more queries,
+    /// never more than the evaluation's bound on lookups, see [`super::Verifier`]). Turn it off to
+    /// send only lookups the result needs, one round trip each.
+    pub prefetch: bool,
 }
 
 /// The default explanation on fail.
@@ -64,6 +73,7 @@ impl Default for Config {
             receiver: "unknown".to_string(),
             default_explanation: DEFAULT_EXPLANATION.to_string(),
             trace: false,
+            prefetch: true,
         }
     }
 }

@@ -25,15 +25,16 @@ mod cache;
 mod config;
 mod eval;
 mod macros;
+mod memo;
 mod parse;
 mod record;
 mod result;
 mod target;
 mod trace;
+mod verifier;
 
 pub use cache::RecordCache;
 pub use config::{Config, DEFAULT_EXPLANATION};
-pub use eval::{MAX_HELO_LEN, MAX_LOCAL_PART_LEN, Verifier};
 pub use macros::{MAX_EXPLANATION_LEN, MacroContext};
 pub use parse::{ParseError, ParseErrorKind, is_spf1, parse_explanation};
 pub use record::{
@@ -42,6 +43,7 @@ pub use record::{
 };
 pub use result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 pub use trace::{Trace, TraceEvent};
+pub use verifier::{MAX_HELO_LEN, MAX_LOCAL_PART_LEN, Verifier};
 
 /// The longest prefix of `s` of at most `max` bytes that ends at a character boundary: how every
 /// value from outside is cut to a limit (a local part, a HELO, an explanation, an error's term).

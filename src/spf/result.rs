@@ -203,7 +203,7 @@ pub struct SpfOutput {
     /// The identity checked.
     pub identity: Identity,
     /// The domain checked: [`SpfOutput::domain`].
-    pub(crate) checked: Checked,
+    pub(crate) checked: Arc<str>,
     /// The explanation, on fail only (from `exp=`, or the configured default).
     pub explanation: Option<String>,
     /// Why: the directive that matched, or the error that ended evaluation.
@@ -239,17 +239,6 @@ impl Cause {
     }
 }
 
-/// How an output holds the domain checked.
-#[derive(Clone)]
-pub(crate) enum Checked {
-    /// The name.
-    Name(Arc<str>),
-    /// The name of the record in [`Cause::Match`]: the domain's own record decided, and the record
-    /// cache holds it under the name as given. One shared value instead of two (each costs an
-    /// atomic reference count to share and another to drop).
-    OfMatch,
-}
-
 impl SpfOutput {
     /// The domain checked (the sender's domain, or the HELO name), as given, without a trailing dot.
     ///
@@ -266,12 +255,7 @@ impl SpfOutput {
     /// assert_eq!(out.domain(), "Example.COM");
     /// ```
     pub fn domain(&self) -> &str {
-        match (&self.checked, &self.cause) {
-            (Checked::Name(name), _) => name,
-            (Checked::OfMatch, Cause::Match { record, .. }) => record.domain(),
-            // Not built: `OfMatch` goes only with a match.
-            (Checked::OfMatch, _) => "",
-        }
+        &self.checked
     }
 
     /// The directive that decided the result, if one matched.

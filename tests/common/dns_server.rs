@@ -13,6 +13,10 @@
 //!   count without sleeping. The log keeps each query's message ID, so
 //!   [`TestDnsServer::lookups`] can count lookups rather than datagrams: a re-send over UDP (hickory
 //!   re-sends after ~333 ms) and the TCP query after a truncated answer count once.
+//! - NXDOMAIN and NODATA answers carry an SOA record in the authority section (negative TTL
+//!   [`TTL`]), as a real authoritative server's do, so that resolvers can cache them (RFC 2308).
+//! - [`TestDnsServer::set_delay`] delays every answer, to stand for the round trip to a distant
+//!   server.
 //! - Character-strings longer than 255 bytes (which the zone text allows) are served split into
 //!   255-byte strings, as a provisioning tool would.
 //!
@@ -31,7 +35,7 @@ use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::net::xfer::Protocol;
 use hickory_server::proto::op::{Edns, Header, HeaderCounts, Metadata, OpCode, ResponseCode};
-use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, TXT};
+use hickory_server::proto::rr::rdata::{A, AAAA, CNAME, MX, PTR, SOA, TXT};
 use hickory_server::proto::rr::{Name, RData, Record};
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::zone_handler::MessageResponseBuilder;
@@ -39,6 +43,7 @@ use sender_identity::dns::{Fault, HickoryResolver, RecordType, ZoneRecord, parse
 use sender_identity::name::normalize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, UdpSocket};
@@ -118,6 +123,10 @@ struct State {
     zone: HashMap<String, Node>,
     counts: Mutex<Counts>,
     total: watch::Sender<usize>,
+    /// The SOA served with negative answers.
+    soa: Record,
+    /// How long every answer waits, in microseconds.
+    delay_us: AtomicU64,
 }
 
 impl State {
@@ -281,6 +290,10 @@ impl RequestHandler for Handler {
             },
         });
 
+        let delay = self.state.delay_us.load(Ordering::Relaxed);
+        if delay > 0 {
+            tokio::time::sleep(Duration::from_micros(delay)).await;
+        }
         match self.state.resolve(&name, qtype) {
             Outcome::Drop => ResponseInfo::from(Header {
                 metadata,
@@ -288,11 +301,14 @@ impl RequestHandler for Handler {
             }),
             Outcome::Answer(code, answers) => {
                 metadata.response_code = code;
+                let negative = answers.is_empty()
+                    && matches!(code, ResponseCode::NoError | ResponseCode::NXDomain);
+                let soa = negative.then_some(&self.state.soa);
                 let response = builder.build(
                     metadata,
                     answers.iter(),
                     std::iter::empty(),
-                    std::iter::empty(),
+                    soa,
                     std::iter::empty(),
                 );
                 send(&mut response_handle, response).await
@@ -351,10 +367,21 @@ impl TestDnsServer {
     /// Starts a server for records already parsed (or built in code).
     pub async fn from_records(records: Vec<(String, ZoneRecord)>) -> Self {
         let (total_tx, total) = watch::channel(0);
+        let soa = SOA::new(
+            Name::from_ascii("ns.test.").unwrap(),
+            Name::from_ascii("hostmaster.test.").unwrap(),
+            1,
+            3600,
+            600,
+            86400,
+            TTL,
+        );
         let state = Arc::new(State {
             zone: build_zone(records),
             counts: Mutex::default(),
             total: total_tx,
+            soa: Record::from_rdata(Name::from_ascii("test.").unwrap(), TTL, RData::SOA(soa)),
+            delay_us: AtomicU64::new(0),
         });
         let (udp, tcp) = bind_pair().await;
         let addr = udp.local_addr().unwrap();
@@ -374,6 +401,12 @@ impl TestDnsServer {
     /// The address (127.0.0.1, UDP and TCP) the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Delays every answer by `delay` from now on (queries in flight at once wait side by side).
+    pub fn set_delay(&self, delay: Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.state.delay_us.store(micros, Ordering::Relaxed);
     }
 
     /// A resolver querying only this server: a 2 second timeout and 1 try, so each lookup is

@@ -1,0 +1,391 @@
+//! What an evaluation waits for: the lookups a run names ([`Query`], [`Pending`]), the answers the
+//! evaluation has used ([`Memo`]), and how one round of lookups is sent at once within the bound on
+//! the lookups of an evaluation.
+
+use super::Config;
+use super::cache::{Fetched, RecordCache};
+use super::record::DomainRecord;
+use super::result::SpfError;
+use super::trace::Summary;
+use crate::dns::{
+    AnswerView, Boxed, LookupError, LookupResult, Mx, Resolver, TxtAnswer, TxtRecord,
+};
+use crate::hash::Fx;
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::poll_fn;
+use std::hash::BuildHasherDefault;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+use std::task::Poll;
+
+/// A lookup a run needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Query {
+    /// The SPF record of a domain (TXT, selected and parsed).
+    Record(String),
+    /// The TXT records of an `exp=` target.
+    Text(String),
+    A(String),
+    Aaaa(String),
+    Mx(String),
+    /// The PTR names of the client.
+    Ptr,
+}
+
+/// The most lookups one evaluation may make with `config`: its record, each DNS-querying term
+/// with up to `max_mx_names` address lookups, the PTR names with their addresses, and `exp=`
+/// (`1 + T·(1 + M) + (1 + P) + 1`, 123 with the defaults).
+pub(super) fn lookup_bound(config: &Config) -> usize {
+    let terms = config.max_dns_lookups as usize;
+    1 + terms.saturating_mul(1 + config.max_mx_names) + 1 + config.max_ptr_names + 1
+}
+
+/// The lookups a run on the awaited path could not answer, in the order it met them: the first is
+/// the one the evaluation waits for; with [`Config::prefetch`] the run went on past it and named
+/// the others too.
+#[derive(Default)]
+pub(super) struct Pending {
+    pub(super) queries: Vec<Query>,
+    /// The most lookups the evaluation may still need from the point of the first query on (that
+    /// query included), whatever the answers: what speculative queries must leave room for.
+    pub(super) reserve: usize,
+    /// Whether the run goes on past a missing answer, naming the lookups it meets.
+    pub(super) prefetch: bool,
+}
+
+impl Pending {
+    /// Names `query` (once); `reserve` is asked only for the first.
+    pub(super) fn add(&mut self, query: Query, reserve: impl FnOnce() -> usize) {
+        if self.queries.is_empty() {
+            self.reserve = reserve();
+        }
+        if !self.queries.contains(&query) {
+            self.queries.push(query);
+        }
+    }
+}
+
+/// The answers an evaluation on its awaited path has used: those it awaited, and those its runs
+/// took from the record cache, the answer cache or the resolver's memory ([`Kept`]), so that every
+/// later run sees the same answers, whatever the caches hold meanwhile. Keyed with the unkeyed
+/// fast hash: the lookup bound limits an evaluation to about 125 answers, so even names chosen to
+/// collide cannot make these maps costly, and a memo costs nothing to make.
+#[derive(Default)]
+pub(super) struct Memo {
+    pub(super) records: Answers<RecordAnswer>,
+    texts: Answers<LookupResult<Vec<TxtRecord>>>,
+    a: Answers<LookupResult<Vec<Ipv4Addr>>>,
+    aaaa: Answers<LookupResult<Vec<Ipv6Addr>>>,
+    mx: Answers<LookupResult<Vec<Mx>>>,
+    pub(super) ptr: Option<LookupResult<Vec<String>>>,
+    /// Queries sent so far, speculative ones included.
+    sent: usize,
+}
+
+type Answers<T> = HashMap<String, T, BuildHasherDefault<Fx>>;
+
+/// The outcome of fetching a domain's record, as a run used it.
+#[derive(Clone)]
+pub(super) struct RecordAnswer {
+    pub(super) fetched: Result<Fetched, SpfError>,
+    /// The TXT answer as the trace shows it (empty when not tracing); `None` when the record came
+    /// from the record cache (traced as cached, without a query).
+    pub(super) summary: Option<String>,
+    /// The name as the record cache holds it, when it came from there as written and is a valid
+    /// domain ([`super::cache::Hit::name`]).
+    pub(super) name: Option<Arc<str>>,
+}
+
+/// An answer a run on the awaited path took from outside the [`Memo`], kept into the memo after
+/// the run (the run only borrows the memo). Owned copies: the awaited path already allocates, and
+/// the first run, which keeps nothing, stays free of them.
+pub(super) enum Kept {
+    Record(String, RecordAnswer),
+    Text(String, LookupResult<Vec<TxtRecord>>),
+    A(String, LookupResult<Vec<Ipv4Addr>>),
+    Aaaa(String, LookupResult<Vec<Ipv6Addr>>),
+    Mx(String, LookupResult<Vec<Mx>>),
+    Ptr(LookupResult<Vec<String>>),
+}
+
+/// A record type an evaluation asks by name: where its answers are found and kept.
+pub(super) trait Kind {
+    type T: Clone + 'static;
+    /// The type's name in a trace.
+    const RTYPE: &'static str;
+    fn memo(memo: &Memo) -> &Answers<LookupResult<Vec<Self::T>>>;
+    fn kept<'k>(kept: &'k Kept, name: &str) -> Option<&'k LookupResult<Vec<Self::T>>>;
+    fn keep(name: String, answer: LookupResult<Vec<Self::T>>) -> Kept;
+    fn cached<'c>(view: &'c AnswerView<'_>, name: &str) -> Option<LookupResult<&'c [Self::T]>>;
+    fn now<'r, R: Resolver + ?Sized>(
+        resolver: &'r R,
+        name: &str,
+    ) -> Option<LookupResult<Cow<'r, [Self::T]>>>;
+    fn query(name: String) -> Query;
+    fn summary(answer: &LookupResult<Cow<'_, [Self::T]>>) -> String;
+}
+
+macro_rules! kind {
+    ($marker:ident, $kind:ident, $t:ty, $rtype:literal, $map:ident, $cached:ident, $now:ident) => {
+        pub(super) struct $marker;
+        impl Kind for $marker {
+            type T = $t;
+            const RTYPE: &'static str = $rtype;
+            #[inline]
+            fn memo(memo: &Memo) -> &Answers<LookupResult<Vec<$t>>> {
+                &memo.$map
+            }
+            #[inline]
+            fn kept<'k>(kept: &'k Kept, name: &str) -> Option<&'k LookupResult<Vec<$t>>> {
+                match kept {
+                    Kept::$kind(n, answer) if n == name => Some(answer),
+                    _ => None,
+                }
+            }
+            fn keep(name: String, answer: LookupResult<Vec<$t>>) -> Kept {
+                Kept::$kind(name, answer)
+            }
+            #[inline]
+            fn cached<'c>(view: &'c AnswerView<'_>, name: &str) -> Option<LookupResult<&'c [$t]>> {
+                view.$cached(name)
+            }
+            #[inline]
+            fn now<'r, R: Resolver + ?Sized>(
+                resolver: &'r R,
+                name: &str,
+            ) -> Option<LookupResult<Cow<'r, [$t]>>> {
+                resolver.$now(name)
+            }
+            fn query(name: String) -> Query {
+                Query::$kind(name)
+            }
+            fn summary(answer: &LookupResult<Cow<'_, [$t]>>) -> String {
+                answer.summary()
+            }
+        }
+    };
+}
+
+kind!(A, A, Ipv4Addr, "A", a, a, lookup_a_now);
+kind!(Aaaa, Aaaa, Ipv6Addr, "AAAA", aaaa, aaaa, lookup_aaaa_now);
+kind!(Mxs, Mx, Mx, "MX", mx, mx, lookup_mx_now);
+kind!(Text, Text, TxtRecord, "TXT", texts, txt, lookup_txt_now);
+
+/// A query in flight: the resolver's own boxed future, polled as it is.
+enum Flight<'r> {
+    Record(Boxed<'r, TxtAnswer>),
+    Text(Boxed<'r, LookupResult<Vec<TxtRecord>>>),
+    A(Boxed<'r, LookupResult<Vec<Ipv4Addr>>>),
+    Aaaa(Boxed<'r, LookupResult<Vec<Ipv6Addr>>>),
+    Mx(Boxed<'r, LookupResult<Vec<Mx>>>),
+    Ptr(Boxed<'r, LookupResult<Vec<String>>>),
+}
+
+/// The answer to a [`Flight`].
+enum Landed {
+    Record(TxtAnswer),
+    Text(LookupResult<Vec<TxtRecord>>),
+    A(LookupResult<Vec<Ipv4Addr>>),
+    Aaaa(LookupResult<Vec<Ipv6Addr>>),
+    Mx(LookupResult<Vec<Mx>>),
+    Ptr(LookupResult<Vec<String>>),
+}
+
+impl<'r> Flight<'r> {
+    fn start<R: Resolver + ?Sized>(resolver: &'r R, query: &'r Query, ip: IpAddr) -> Self {
+        match query {
+            Query::Record(name) => Flight::Record(resolver.lookup_txt_ttl(name)),
+            Query::Text(name) => Flight::Text(resolver.lookup_txt(name)),
+            Query::A(name) => Flight::A(resolver.lookup_a(name)),
+            Query::Aaaa(name) => Flight::Aaaa(resolver.lookup_aaaa(name)),
+            Query::Mx(name) => Flight::Mx(resolver.lookup_mx(name)),
+            Query::Ptr => Flight::Ptr(resolver.lookup_ptr(ip)),
+        }
+    }
+
+    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Landed> {
+        match self {
+            Flight::Record(f) => f.as_mut().poll(cx).map(Landed::Record),
+            Flight::Text(f) => f.as_mut().poll(cx).map(Landed::Text),
+            Flight::A(f) => f.as_mut().poll(cx).map(Landed::A),
+            Flight::Aaaa(f) => f.as_mut().poll(cx).map(Landed::Aaaa),
+            Flight::Mx(f) => f.as_mut().poll(cx).map(Landed::Mx),
+            Flight::Ptr(f) => f.as_mut().poll(cx).map(Landed::Ptr),
+        }
+    }
+}
+
+impl Memo {
+    /// The answer this evaluation used before for `name`, if any.
+    #[inline]
+    pub(super) fn get<K: Kind>(&self, name: &str) -> Option<LookupResult<&[K::T]>> {
+        K::memo(self)
+            .get(name)
+            .map(|answer| answer.as_deref().map_err(Clone::clone))
+    }
+
+    /// Keeps the answers of `kept` (emptied), the first of any name and type winning: a run reads
+    /// the memo first, then what it kept itself, so it never keeps an answer twice with a difference.
+    pub(super) fn keep(&mut self, kept: &mut Vec<Kept>) {
+        for answer in kept.drain(..) {
+            match answer {
+                Kept::Record(name, record) => {
+                    self.records.entry(name).or_insert(record);
+                }
+                Kept::Text(name, answer) => {
+                    self.texts.entry(name).or_insert(answer);
+                }
+                Kept::A(name, answer) => {
+                    self.a.entry(name).or_insert(answer);
+                }
+                Kept::Aaaa(name, answer) => {
+                    self.aaaa.entry(name).or_insert(answer);
+                }
+                Kept::Mx(name, answer) => {
+                    self.mx.entry(name).or_insert(answer);
+                }
+                Kept::Ptr(answer) => {
+                    self.ptr.get_or_insert(answer);
+                }
+            }
+        }
+    }
+
+    /// Sends the lookups of `pending` (emptied) at once and keeps their answers: always the first
+    /// (the one the evaluation waits for), and as many of the others (speculative) as the bound
+    /// leaves room for: `sent + reserve` never exceeds [`lookup_bound`], so the lookups the
+    /// evaluation may still need fit whatever the answers. A record also goes into the record cache
+    /// (unless the lookup failed: temporary errors are never cached). The TXT answer's summary is
+    /// kept for the trace only when `tracing`.
+    pub(super) async fn fetch<R: Resolver + ?Sized>(
+        &mut self,
+        resolver: &R,
+        cache: Option<&RecordCache>,
+        config: &Config,
+        ip: IpAddr,
+        pending: &mut Pending,
+    ) {
+        let room = lookup_bound(config)
+            .saturating_sub(pending.reserve)
+            .saturating_sub(self.sent);
+        let mut queries = std::mem::take(&mut pending.queries);
+        queries.truncate(1 + room);
+        self.sent += queries.len();
+        let mut landed: Vec<Option<Landed>> = queries.iter().map(|_| None).collect();
+        {
+            let mut flights: Vec<Option<Flight<'_>>> = queries
+                .iter()
+                .map(|query| Some(Flight::start(resolver, query, ip)))
+                .collect();
+            poll_fn(|cx| {
+                let mut waiting = false;
+                for (flight, landed) in flights.iter_mut().zip(landed.iter_mut()) {
+                    if let Some(f) = flight {
+                        match f.poll(cx) {
+                            Poll::Ready(answer) => {
+                                *landed = Some(answer);
+                                *flight = None;
+                            }
+                            Poll::Pending => waiting = true,
+                        }
+                    }
+                }
+                if waiting {
+                    Poll::Pending
+                } else {
+                    Poll::Ready(())
+                }
+            })
+            .await;
+        }
+        for (query, answer) in queries.into_iter().zip(landed) {
+            let Some(answer) = answer else { continue };
+            self.land(query, answer, cache, config.trace);
+        }
+    }
+
+    fn land(&mut self, query: Query, answer: Landed, cache: Option<&RecordCache>, tracing: bool) {
+        match (query, answer) {
+            (Query::Record(domain), Landed::Record(answer)) => {
+                let summary = match tracing {
+                    true => answer.result.summary(),
+                    false => String::new(),
+                };
+                let fetched = match answer.result {
+                    Ok(txts) => Ok(select_record(&domain, &txts)),
+                    Err(e) if e.is_void() => Ok(Fetched::NoRecord),
+                    Err(e) => Err(dns_error(&domain, e)),
+                };
+                if let (Some(cache), Ok(fetched)) = (cache, &fetched) {
+                    cache.insert(&domain, fetched.clone(), answer.ttl, crate::ttl::now());
+                }
+                let record = RecordAnswer {
+                    fetched,
+                    summary: Some(summary),
+                    name: None,
+                };
+                self.records.insert(domain, record);
+            }
+            (Query::Text(name), Landed::Text(answer)) => {
+                self.texts.insert(name, answer);
+            }
+            (Query::A(name), Landed::A(answer)) => {
+                self.a.insert(name, answer);
+            }
+            (Query::Aaaa(name), Landed::Aaaa(answer)) => {
+                self.aaaa.insert(name, answer);
+            }
+            (Query::Mx(name), Landed::Mx(answer)) => {
+                self.mx.insert(name, answer);
+            }
+            (Query::Ptr, Landed::Ptr(answer)) => self.ptr = Some(answer),
+            // `Flight::start` answers each query with its own kind.
+            _ => {}
+        }
+    }
+}
+
+/// Picks the one `v=spf1` record among TXT records and parses it (RFC 7208 §4.5).
+pub(super) fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
+    let syntax = |error| {
+        Fetched::Invalid(SpfError::Syntax {
+            domain: domain.to_string(),
+            error,
+        })
+    };
+    let mut found = None;
+    for txt in txts {
+        let text = txt.joined();
+        if super::is_spf1(&text) && found.replace(text).is_some() {
+            return Fetched::Invalid(SpfError::MultipleRecords {
+                domain: domain.to_string(),
+            });
+        }
+    }
+    let Some(text) = found else {
+        return Fetched::NoRecord;
+    };
+    match String::from_utf8(text) {
+        Ok(text) => match text.parse::<super::Record>() {
+            Ok(mut record) => {
+                record.shrink_to_fit();
+                Fetched::Record(Arc::new(DomainRecord::new(domain, record)))
+            }
+            Err(e) => syntax(e),
+        },
+        Err(e) => syntax(super::ParseError {
+            offset: e.utf8_error().valid_up_to(),
+            term: String::new(),
+            kind: super::ParseErrorKind::InvalidChar,
+        }),
+    }
+}
+
+/// A DNS error as the evaluation reports it (temperror).
+pub(super) fn dns_error(name: &str, error: LookupError) -> SpfError {
+    SpfError::Dns {
+        name: name.to_string(),
+        error,
+    }
+}
