@@ -33,7 +33,7 @@ use crate::dns::Resolver;
 use crate::ip::canonical;
 use crate::lookup::{Family, Lookup, Recorder, holds};
 use crate::name::{MAX_LABEL_LEN, MAX_NAME_LEN};
-use crate::name::{check_domain, is_toplabel, is_within, normalize, strip_root};
+use crate::name::{check_domain, fits_dns, is_toplabel, is_within, normalize, strip_root};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -272,11 +272,18 @@ impl Shape {
             toplabel_ok: name.rsplit('.').next().is_some_and(is_toplabel),
             ..Shape::default()
         };
+        // Label lengths come from `name`'s one-pass scan, as every name's in the crate do. A dot
+        // still at the end (the argument had two) is an empty label that `fits_dns` would strip.
+        // Only a name whose labels do not all fit (or of more than 253 bytes, which Postfix allows
+        // up to 255) is split again, to tell an empty label, which `syntax` ranks first wherever
+        // it is, from a long one.
+        if name.ends_with('.') || !fits_dns(name) {
+            s.empty_label = name.split('.').any(str::is_empty);
+            s.long_label = name.split('.').any(|label| label.len() > MAX_LABEL_LEN);
+        }
         for label in name.split('.') {
             let b = label.as_bytes();
             s.labels += 1;
-            s.empty_label |= b.is_empty();
-            s.long_label |= b.len() > MAX_LABEL_LEN;
             s.bad_hyphen |= b.first() == Some(&b'-') || b.last() == Some(&b'-');
             s.a_label |= b.len() >= 4 && b[..4].eq_ignore_ascii_case(b"xn--");
             for &c in b {
