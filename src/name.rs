@@ -329,6 +329,69 @@ fn non_graphic(w: u64) -> u64 {
     ((w.wrapping_sub(ONES * 0x21) & !w) | w.wrapping_add(ONES) | w) & HIGHS
 }
 
+/// Whether `name` (one trailing dot allowed) is a host name the HELO and iprev checks look up: a
+/// multi-label name within the DNS limits whose top label is valid ([`check_domain`]), whose labels
+/// hold only letters, digits, `-` and `_` and neither start nor end with `-`, and that is not
+/// `localhost`, a name under it, or `localhost.localdomain`.
+///
+/// [`crate::helo::HeloName::domain`] gives a name for exactly these (its tests check that they
+/// agree); iprev looks up only PTR names that are host names, as Postfix and Exim skip the others.
+pub(crate) fn is_host_name(name: &str) -> bool {
+    if check_domain(name).is_err() {
+        return false;
+    }
+    let name = strip_root(name);
+    let host_label = |label: &str| {
+        let b = label.as_bytes();
+        b.first() != Some(&b'-')
+            && b.last() != Some(&b'-')
+            && b.iter()
+                .all(|&c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    };
+    name.split('.').all(host_label)
+        && !is_within(name, "localhost")
+        && !same(name, "localhost.localdomain")
+}
+
+#[cfg(test)]
+mod host_name_tests {
+    use super::is_host_name;
+
+    #[test]
+    fn host_names() {
+        for name in [
+            "mail.example.com",
+            "Mail.Example.COM.",
+            "foo_bar.example.com",
+            "a.1-1",
+        ] {
+            assert!(is_host_name(name), "{name:?}");
+        }
+        let not = [
+            "",
+            ".",
+            "mail",
+            "localhost",
+            "mx.LOCALHOST",
+            "localhost.localdomain.",
+            "192.0.2.1",
+            "[192.0.2.1]",
+            "2001:db8::1",
+            "-a.example.com",
+            "a-.example.com",
+            "a..example.com",
+            "example.com..",
+            "a+b.example.com",
+            "m\u{fc}ller.example",
+            "mail.example.123",
+            "mail.example.c_m",
+        ];
+        for name in not {
+            assert!(!is_host_name(name), "{name:?}");
+        }
+    }
+}
+
 /// The checks as first written (a byte loop each), kept as the reference the fast ones are checked
 /// against.
 #[cfg(test)]

@@ -1,6 +1,9 @@
 use super::*;
+use crate::ip::canonical;
+use crate::name::{self, NameError};
+use ipnet::{IpNet, Ipv4Net};
 use proptest::prelude::*;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 fn ip(text: &str) -> IpAddr {
     text.parse().unwrap()

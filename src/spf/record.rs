@@ -587,7 +587,9 @@ impl MacroLetter {
         }
     }
 
-    /// Whether the letter may only appear in explanation text (`c`, `r`, `t`).
+    /// Whether the letter may only appear in explanation text (`c`, `r`, `t`): RFC 7208 §7.1 leaves
+    /// them out of `domain-spec`, and §7.3 says they are only for `exp` text. The one list of them:
+    /// check a letter with this rather than naming the three.
     pub fn explanation_only(self) -> bool {
         matches!(
             self,
