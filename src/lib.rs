@@ -80,5 +80,6 @@ pub mod iprev;
 pub mod lookup;
 pub mod name;
 pub mod relay;
+mod scan;
 pub mod session;
 pub mod spf;
