@@ -14,10 +14,10 @@ use crate::scan;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// Pushes `$term` onto `$terms` (a `&mut Vec<Term>`), building it in its place when there is room
-/// (nearly always: the parser reserves room by the text's length). The two branches are the same
-/// code on purpose: in the first the compiler knows there is room. A term built before the check
-/// for room is written to the stack first and copied with wide loads right after the narrow stores
-/// that built it, and those loads stall (store forwarding fails): about 5% of the parse time.
+/// (nearly always: the parser reserves room by the text's length). The term is built inside the
+/// branch on purpose: there the compiler knows there is room and builds it where it is stored. A
+/// term built before the check for room is built on the stack and copied, with wide loads right
+/// after the narrow stores that built it, which the processor cannot forward (a stall).
 macro_rules! push_term {
     ($terms:expr, $term:expr) => {{
         let terms: &mut Vec<Term> = $terms;
@@ -29,8 +29,8 @@ macro_rules! push_term {
     }};
 }
 
-/// The rare push that must grow the vector, out of line: the pushes with room stay small enough
-/// to be inlined at every site.
+/// The rare push that must grow the vector, out of line: it keeps each site's push with room
+/// small, so that the compiler inlines it there (an out-of-line push moves the term).
 #[cold]
 #[inline(never)]
 fn grow_and_push(terms: &mut Vec<Term>, term: Term) {
@@ -179,40 +179,44 @@ fn a_mx_fast(text: &str, at: usize) -> Option<(Option<MacroString>, DualCidr, us
 /// valid length is one. A tail of digits after `/` or `//` that is no valid length is `None`
 /// (the grammar reports it).
 fn dual_cidr(b: &[u8], start: usize, end: usize) -> Option<(usize, DualCidr)> {
+    let s = &b[start..end];
     let mut cidr = DualCidr::default();
-    if end == start || !b[end - 1].is_ascii_digit() {
+    if !s.last().is_some_and(u8::is_ascii_digit) {
         // The common `a:domain`: no length.
         return Some((end, cidr));
     }
-    let digits_from = |end: usize| {
-        let mut d = end;
-        while d > start && b[d - 1].is_ascii_digit() {
-            d -= 1;
-        }
-        d
-    };
-    let mut rest = end;
-    let d = digits_from(rest);
-    if d < rest && d >= start + 2 && b[d - 2..d] == *b"//" {
-        cidr.v6 = Some(cidr_digits(&b[d..rest], 128)?);
+    let mut rest = s.len();
+    let d = digits_before(s, rest);
+    if s[..d].ends_with(b"//") {
+        cidr.v6 = Some(cidr_digits(&s[d..rest], 128)?);
         rest = d - 2;
     }
-    let d = digits_from(rest);
-    if d < rest && d > start && b[d - 1] == b'/' && !(d >= start + 2 && b[d - 2] == b'/') {
-        cidr.v4 = Some(cidr_digits(&b[d..rest], 32)?);
+    let d = digits_before(s, rest);
+    if d < rest && s[..d].ends_with(b"/") && !s[..d - 1].ends_with(b"/") {
+        cidr.v4 = Some(cidr_digits(&s[d..rest], 32)?);
         rest = d - 1;
     }
-    Some((rest, cidr))
+    Some((start + rest, cidr))
+}
+
+/// Where the digits that end `s[..end]` start.
+fn digits_before(s: &[u8], end: usize) -> usize {
+    end - s[..end]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count()
 }
 
 /// A CIDR length written as `digits`: `0`, or up to three digits without a leading zero, at most
 /// `max`.
 fn cidr_digits(digits: &[u8], max: u8) -> Option<u8> {
+    let d = |c: u8| u16::from(c - b'0');
     let value = match *digits {
         [b'0'] => 0,
-        [b'1'..=b'9'] | [b'1'..=b'9', _] | [b'1'..=b'9', _, _] => digits
-            .iter()
-            .fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')),
+        [a @ b'1'..=b'9'] => d(a),
+        [a @ b'1'..=b'9', b] => d(a) * 10 + d(b),
+        [a @ b'1'..=b'9', b, c] => d(a) * 100 + d(b) * 10 + d(c),
         _ => return None,
     };
     u8::try_from(value).ok().filter(|&n| n <= max)
