@@ -87,18 +87,19 @@ pub(super) fn record(text: &str) -> Result<Record, ParseError> {
         return Err(error(ParseErrorKind::NotSpf1, 0, text));
     };
     let offset = |s: &str| s.as_ptr() as usize - text.as_ptr() as usize;
-    let (rest, _) = printable(body).map_err(|_| error(ParseErrorKind::InvalidChar, 0, text))?;
-    if !rest.is_empty() {
+    if let Ok((rest, _)) = printable(body)
+        && !rest.is_empty()
+    {
         let at = offset(rest);
         let start = text[..at].rfind(' ').map_or(at, |s| s + 1);
         let token = &text[start..];
         let token = &token[..token.find(' ').unwrap_or(token.len())];
         return Err(error(ParseErrorKind::InvalidChar, at, token));
     }
-    let (_, spans) = terminated(terms, space0).parse(body).map_err(|_| {
-        // `terms` takes every run of non-spaces, and `*SP` the spaces after the last.
-        error(ParseErrorKind::InvalidChar, 0, text)
-    })?;
+    // `terms` takes every run of non-spaces, and `*SP` the spaces after the last: this never fails.
+    let (_, spans) = terminated(terms, space0)
+        .parse(body)
+        .map_err(|_| error(ParseErrorKind::InvalidChar, 0, text))?;
     let mut parsed = Vec::with_capacity(spans.len());
     for span in &spans {
         parsed.push(term(span).map_err(|kind| error(kind, offset(span), span))?);
@@ -473,12 +474,11 @@ pub(super) fn explain_string(text: &str) -> Result<MacroString, ParseErrorKind> 
         .map_err(kind_of)
 }
 
-/// The pieces of a macro string (spaces among the literals when `space`), put together. A `%`
-/// that starts no `macro-expand` is a bad macro; any other byte that is no `macro-literal` ends
-/// the string (and, where the string must run on, is an invalid character).
+/// The pieces of a macro string (spaces among the literals when `space`), put together, up to the
+/// end of `i`. A `%` that starts no `macro-expand` is a bad macro; any other byte that is no
+/// `macro-literal` (nor an allowed space) is an invalid character.
 fn pieces<'a>(mut i: &'a str, space: bool) -> Res<'a, (MacroString, bool)> {
-    let literal =
-        move |c: char| matches!(c, '\x21'..='\x24' | '\x26'..='\x7e') || (space && c == ' ');
+    let literal = move |c: char| macro_literal(c) || (space && c == ' ');
     let mut text = String::with_capacity(i.len());
     let mut macros = Vec::new();
     let mut ends_with_expand = false;
@@ -503,6 +503,11 @@ fn pieces<'a>(mut i: &'a str, space: bool) -> Res<'a, (MacroString, bool)> {
         i = rest;
     }
     Ok((i, (MacroString::from_raw(text, macros), ends_with_expand)))
+}
+
+/// `macro-literal = %x21-24 / %x26-7E`: printable ASCII but the space and `%`.
+fn macro_literal(c: char) -> bool {
+    matches!(c, '\x21'..='\x24' | '\x26'..='\x7e')
 }
 
 /// `macro-expand = ( "%{" macro-letter transformers *delimiter "}" ) / "%%" / "%_" / "%-"`.
