@@ -62,8 +62,9 @@ pub(super) fn word_at<const N: usize>(b: &[u8], at: usize, word: &[u8; N]) -> bo
     u64::from_le_bytes(x) | u64::from_le_bytes(m) == u64::from_le_bytes(w)
 }
 
-/// The single-pass scanner for the term that starts at `at` (not a space) in `text` (printable
-/// ASCII): qualifier, mechanism or modifier name and arguments, read once from left to right.
+/// The single-pass scanner for the term that starts at `at` (not a space) in `text`: qualifier,
+/// mechanism or modifier name and arguments, read once from left to right. The text is not yet
+/// known to be printable ASCII: a byte that is not makes the scanner give up.
 /// Pushes the term onto `terms` and returns where it ends (and notes a modifier in `modifiers`), or
 /// returns `None`, pushing nothing, for anything it does not handle (then [`grammar::term`]
 /// decides, and reports errors). What it accepts, `grammar::term` accepts as the same term.
