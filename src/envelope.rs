@@ -5,6 +5,8 @@
 //! in a [`crate::session::Session`] all read the sender through it, so they always name the same
 //! address.
 
+use crate::scan;
+
 /// The sender address of a `MAIL FROM` argument: the text after `MAIL FROM:`, as received
 /// (RFC 5321 §4.1.1.2: `Reverse-path [SP Mail-parameters]`). Empty for the null sender.
 ///
@@ -46,7 +48,7 @@ pub fn sender(arg: &str) -> &str {
     // plain scans; the quote-aware one is for the rest. This runs on every MAIL FROM check.
     // Parameters follow a space or tab (RFC 5321 `SP`, and Postfix's leniency): with no byte at or
     // below space, nothing is trimmed and an argument without `<` is the address as it is.
-    if !arg.starts_with('<') && !has_space_or_below(arg.as_bytes()) {
+    if !arg.starts_with('<') && !scan::has_space_or_below(arg.as_bytes()) {
         return arg;
     }
     let arg = arg.trim_ascii();
@@ -73,24 +75,6 @@ pub fn sender(arg: &str) -> &str {
         Some((_, mailbox)) => mailbox,
         None => path,
     }
-}
-
-/// Whether `b` holds a byte at or below space (a space, a tab or another control), eight bytes at
-/// a time: this runs on every MAIL FROM check, where a plain byte loop or `memchr` costs more than
-/// the rest of a check answered from the cache.
-fn has_space_or_below(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Per byte, without carries between bytes: the low seven bits plus 0x5f reach 0x80 exactly
-    // when they are at least 0x21; a byte with the high bit set is above space anyway.
-    let below = |w: u64| !((w & LOWS) + ONES * u64::from(0x80 - b'!')) & !w & HIGHS;
-    let (words, rest) = b.as_chunks::<8>();
-    words
-        .iter()
-        .fold(0, |any, w| any | below(u64::from_le_bytes(*w)))
-        != 0
-        || rest.iter().any(|&c| c <= b' ')
 }
 
 /// A space or tab: what separates a path from its parameters.
@@ -139,25 +123,6 @@ mod tests {
             Some((_, mailbox)) => mailbox,
             None => path,
         }
-    }
-
-    #[test]
-    fn space_or_below_eight_bytes_at_a_time() {
-        // Every byte value at every position of a word and of the tail.
-        for len in 1..=17 {
-            for at in 0..len {
-                for b in 0..=255u8 {
-                    let mut text = vec![b'a'; len];
-                    text[at] = b;
-                    assert_eq!(
-                        super::has_space_or_below(&text),
-                        b <= b' ',
-                        "{len} {at} {b}"
-                    );
-                }
-            }
-        }
-        assert!(!super::has_space_or_below(b""));
     }
 
     proptest! {

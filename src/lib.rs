@@ -80,6 +80,7 @@ pub mod iprev;
 pub mod lookup;
 pub mod name;
 pub mod relay;
+mod scan;
 pub mod session;
 pub mod spf;
 mod ttl;

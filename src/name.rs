@@ -3,6 +3,7 @@
 //! Every check in the crate compares names through these functions, so `Example.COM.` and
 //! `example.com` are the same name everywhere, and `evilexample.com` is never inside `example.com`.
 
+use crate::scan;
 use std::borrow::Cow;
 
 /// The longest domain name, in bytes, without the trailing dot (RFC 1035 §2.3.4, RFC 7208 §4.3).
@@ -55,27 +56,11 @@ pub fn strip_root(name: &str) -> &str {
 /// ```
 pub fn normalize(name: &str) -> Cow<'_, str> {
     let stripped = strip_root(name);
-    if has_upper(stripped.as_bytes()) {
+    if scan::has_upper(stripped.as_bytes()) {
         Cow::Owned(stripped.to_ascii_lowercase())
     } else {
         Cow::Borrowed(stripped)
     }
-}
-
-/// Whether `b` holds an ASCII capital letter, eight bytes at a time.
-fn has_upper(b: &[u8]) -> bool {
-    // The high bit of each byte in `A..=Z`: added to from below 0x80 (no carries between bytes),
-    // at least `A` reaches 0x80 and above `Z` does too; bytes with the high bit set are not letters.
-    let upper = |w: u64| {
-        let x = w & LOWS;
-        (x + ONES * u64::from(0x80 - b'A')) & !(x + ONES * u64::from(0x80 - b'Z' - 1)) & !w & HIGHS
-    };
-    let (words, rest) = b.as_chunks::<8>();
-    words
-        .iter()
-        .fold(0, |any, w| any | upper(u64::from_le_bytes(*w)))
-        != 0
-        || rest.iter().any(u8::is_ascii_uppercase)
 }
 
 /// `get(name)` from a map keyed by normal names ([`normalize`]): most names asked for already are
@@ -245,10 +230,6 @@ struct Scan {
     graphic: bool,
 }
 
-const ONES: u64 = u64::from_le_bytes([1; 8]);
-const HIGHS: u64 = ONES * 0x80;
-const LOWS: u64 = ONES * 0x7f;
-
 /// One pass over `b` (not empty), eight bytes at a time: whether the labels fit, and (if `GRAPHIC`)
 /// whether every byte is printable ASCII other than space. No work per dot: an empty label is two
 /// dots in a row (or one at either end), and a label of 64 bytes or more spans seven whole words
@@ -271,7 +252,7 @@ fn scan<const GRAPHIC: bool>(b: &[u8]) -> Scan {
                 .rev()
                 .fold(0u64, |w, &c| (w << 8) | u64::from(c)),
         };
-        state.word::<GRAPHIC>(w, (ONES * u64::from(b'a')) << (8 * rest.len()));
+        state.word::<GRAPHIC>(w, (scan::ONES * u64::from(b'a')) << (8 * rest.len()));
     }
     let ends = b.first() == Some(&b'.') || b.last() == Some(&b'.');
     Scan {
@@ -298,35 +279,21 @@ impl Words {
     /// Takes in the word `w`, whose bytes set in `padding` are not part of the name.
     #[inline(always)]
     fn word<const GRAPHIC: bool>(&mut self, w: u64, padding: u64) {
-        let d = dots(w);
+        let d = scan::bytes_equal(w, b'.');
         self.adjacent |= d & ((d >> 8) | self.carry);
         self.carry = d >> 56;
         self.run = if d == 0 { self.run + 1 } else { 0 };
         self.run_max = self.run_max.max(self.run);
         if GRAPHIC {
-            self.bad |= non_graphic(w | padding);
+            self.bad |= scan::non_graphic(w | padding);
         }
     }
-}
-
-/// The high bit of each byte of `w` that is a dot (exactly: no carries between bytes).
-#[inline(always)]
-fn dots(w: u64) -> u64 {
-    let x = w ^ (ONES * u64::from(b'.'));
-    !(((x & LOWS) + LOWS) | x | LOWS)
 }
 
 /// Whether every label of `b` is at most 63 bytes, measured one by one.
 #[cold]
 fn labels_fit(b: &[u8]) -> bool {
     b.split(|&c| c == b'.').all(|l| l.len() <= MAX_LABEL_LEN)
-}
-
-/// Non-zero when a byte of `w` is not printable ASCII other than space (`0x21..=0x7e`): below
-/// `0x21` (a borrow, only from such a byte) or above `0x7e` (adding 1 sets its high bit).
-#[inline(always)]
-fn non_graphic(w: u64) -> u64 {
-    ((w.wrapping_sub(ONES * 0x21) & !w) | w.wrapping_add(ONES) | w) & HIGHS
 }
 
 /// Whether `name` (one trailing dot allowed) is a host name the HELO and iprev checks look up: a
@@ -547,23 +514,10 @@ mod tests {
         fn checks_match_reference(name in name()) {
             prop_assert_eq!(fits_dns(&name), reference::fits_dns(&name), "{:?}", name);
             let upper = name.bytes().any(|b| b.is_ascii_uppercase());
-            prop_assert_eq!(has_upper(name.as_bytes()), upper, "{:?}", name);
+            prop_assert_eq!(scan::has_upper(name.as_bytes()), upper, "{:?}", name);
             prop_assert_eq!(check_domain(&name), reference::check_domain(&name), "{:?}", name);
             let last = name.rsplit('.').next().unwrap_or_default();
             prop_assert_eq!(is_toplabel(last), reference::is_toplabel(last), "{:?}", last);
-        }
-    }
-
-    #[test]
-    fn capitals_in_every_place() {
-        for len in 1..20 {
-            for at in 0..len {
-                for c in 0..=u8::MAX {
-                    let mut b = vec![b'a'; len];
-                    b[at] = c;
-                    assert_eq!(has_upper(&b), c.is_ascii_uppercase(), "{b:?}");
-                }
-            }
         }
     }
 
