@@ -31,6 +31,7 @@ mod record;
 mod result;
 mod target;
 mod trace;
+mod verdict;
 mod verifier;
 
 pub use cache::RecordCache;

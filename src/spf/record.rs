@@ -384,6 +384,12 @@ impl MacroString {
         )
     }
 
+    /// Whether a macro of the string is one only explanations may use
+    /// ([`MacroLetter::explanation_only`]).
+    pub(crate) fn has_explanation_only(&self) -> bool {
+        self.macros.iter().any(|(_, m)| m.letter.explanation_only())
+    }
+
     /// Whether the string has any macro.
     pub fn has_macros(&self) -> bool {
         !self.macros.is_empty()

@@ -629,18 +629,8 @@ fn macro_body_fast(b: &[u8], mut at: usize) -> Option<(Macro, usize)> {
 /// in a macro-expand or in `.` toplabel [ `.` ].
 fn domain_spec(text: &str) -> Option<MacroString> {
     let (ms, ends_with_expand) = macro_string(text, false)?;
-    if ms.has_macros() {
-        let letters = ms.letters();
-        let explanation_only = [
-            MacroLetter::ClientIp,
-            MacroLetter::Receiver,
-            MacroLetter::Timestamp,
-        ]
-        .into_iter()
-        .any(|l| letters.has(l));
-        if explanation_only {
-            return None;
-        }
+    if ms.has_explanation_only() {
+        return None;
     }
     (ends_with_expand || ends_in_toplabel(ms.literal_tail())).then_some(ms)
 }

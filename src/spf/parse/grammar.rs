@@ -406,13 +406,7 @@ fn name(i: &str) -> Res<'_, &str> {
 /// read: it would otherwise take that end as `macro-literal`s.
 fn domain_spec(i: &str) -> Res<'_, MacroString> {
     let (rest, (text, (ms, ends_with_expand))) = consumed(macro_string).parse(i)?;
-    let letters = ms.letters();
-    let explanation_only = [
-        MacroLetter::ClientIp,
-        MacroLetter::Receiver,
-        MacroLetter::Timestamp,
-    ];
-    if ms.has_macros() && explanation_only.into_iter().any(|l| letters.has(l)) {
+    if ms.has_explanation_only() {
         return fail(ParseErrorKind::ExplanationOnlyMacro);
     }
     if !ends_with_expand && domain_end(text).is_err() {
