@@ -6,3 +6,4 @@ pub mod cases;
 #[cfg(feature = "hickory")]
 pub mod dns_server;
 pub mod resolvers;
+pub mod rounds;
