@@ -43,4 +43,11 @@ pub const SCENARIOS: &[(&str, &str, &str, &str, SpfResult)] = &[
         "",
         SpfResult::Pass,
     ),
+    (
+        "mx-5-hosts",
+        "192.0.2.55",
+        "mx.mx5.example",
+        "user@mx5.example",
+        SpfResult::Pass,
+    ),
 ];

@@ -250,6 +250,29 @@ fn owned<T: Clone>(answer: Option<LookupResult<&[T]>>) -> Option<LookupResult<Ve
     answer.map(|a| a.map(<[T]>::to_vec))
 }
 
+/// A view of an [`AnswerCache`] taken the first time a run asks for one: a run answered without
+/// looking anything up (a pass on an `ip4`, say) never takes the cache's lock.
+pub(crate) struct LazyView<'c> {
+    cache: Option<&'c AnswerCache>,
+    view: std::cell::OnceCell<AnswerView<'c>>,
+}
+
+impl<'c> LazyView<'c> {
+    pub(crate) fn new(cache: Option<&'c AnswerCache>) -> Self {
+        LazyView {
+            cache,
+            view: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The view, taken now if it was not yet; `None` without a cache.
+    #[inline]
+    pub(crate) fn get<'v>(&'v self) -> Option<&'v AnswerView<'c>> {
+        let cache = self.cache?;
+        Some(self.view.get_or_init(|| cache.view()))
+    }
+}
+
 /// A read-locked view of an [`AnswerCache`] ([`AnswerCache::view`]), at one time.
 pub(crate) struct AnswerView<'c> {
     maps: RwLockReadGuard<'c, Maps>,

@@ -24,7 +24,7 @@ mod hickory;
 mod zone;
 
 pub use cache::AnswerCache;
-pub(crate) use cache::AnswerView;
+pub(crate) use cache::{AnswerView, LazyView};
 
 #[cfg(feature = "hickory")]
 pub use hickory::{HickoryConfigError, HickoryResolver, HickoryResolverBuilder};

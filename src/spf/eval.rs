@@ -14,7 +14,7 @@ use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::verdict::{Found, RecordRef, Verdict, Why};
 use super::{Config, DomainSpec};
-use crate::dns::{AnswerView, LookupError, LookupResult, Resolver};
+use crate::dns::{LazyView, LookupError, LookupResult, Resolver};
 use crate::name::{MAX_NAME_LEN, check_domain, fits_dns, is_within, normalize, same};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -52,13 +52,13 @@ impl From<SpfError> for Stop {
 }
 
 /// One run of an evaluation: the inputs, the answers at hand, counters and memoised PTR validation.
-pub(super) struct Evaluation<'a, R: ?Sized> {
+pub(super) struct Evaluation<'a, 'c, R: ?Sized> {
     resolver: &'a R,
     config: &'a Config,
     default_explanation: Option<&'a MacroString>,
     cache: Option<&'a View<'a>>,
     /// The resolver's answer cache, read-locked for the run.
-    answers: Option<&'a AnswerView<'a>>,
+    answers: &'a LazyView<'c>,
     /// The answers awaited so far, if any.
     memo: Option<&'a Memo>,
     inputs: &'a Inputs<'a>,
@@ -93,14 +93,14 @@ pub(super) struct Evaluation<'a, R: ?Sized> {
     ptr_lookups: Option<usize>,
 }
 
-impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
+impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         resolver: &'a R,
         config: &'a Config,
         default_explanation: Option<&'a MacroString>,
         cache: Option<&'a View<'a>>,
-        answers: Option<&'a AnswerView<'a>>,
+        answers: &'a LazyView<'c>,
         memo: Option<&'a Memo>,
         inputs: &'a Inputs<'a>,
         kept: &'a mut Vec<Kept>,
@@ -201,7 +201,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return Ok(answer.clone().map(Cow::Owned));
             }
         }
-        let found = match self.answers.and_then(|view| K::cached(view, name)) {
+        let found = match self.answers.get().and_then(|view| K::cached(view, name)) {
             Some(answer) => Some(answer.map(Cow::Borrowed)),
             None => K::now(self.resolver, name),
         };
@@ -417,7 +417,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
             let summary = LookupError::NxDomain.to_string();
             return self.found(domain, Ok(Cow::Owned(Fetched::NoRecord)), Some(&summary));
         }
-        let answer = match self.answers.and_then(|view| view.txt(domain)) {
+        let answer = match self.answers.get().and_then(|view| view.txt(domain)) {
             // The answer cache keeps only TXT answers without a `v=spf1` record.
             Some(answer) => Some(answer.map(Cow::Borrowed)),
             None => self.resolver.lookup_txt_now(domain),
@@ -723,7 +723,7 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
                 return Ok(answer.clone().map(Cow::Owned));
             }
         }
-        let found = match self.answers.and_then(|view| view.ptr(ip)) {
+        let found = match self.answers.get().and_then(|view| view.ptr(ip)) {
             Some(answer) => Some(answer.map(Cow::Borrowed)),
             None => self.resolver.lookup_ptr_now(ip),
         };
@@ -752,11 +752,11 @@ impl<'a, R: Resolver + ?Sized> Evaluation<'a, R> {
 
     /// The macro values for expanding `spec` in `domain`. Builds `%{s}` and the validated names for
     /// `%{p}` first if `spec` needs them and they are not built; reads the clock only for `%{t}`.
-    fn context<'c>(
-        &'c mut self,
+    fn context<'x>(
+        &'x mut self,
         spec: &MacroString,
-        domain: &'c str,
-    ) -> Result<MacroContext<'c>, Stop> {
+        domain: &'x str,
+    ) -> Result<MacroContext<'x>, Stop> {
         let letters = spec.letters();
         if self.sender.is_empty() && letters.has(MacroLetter::Sender) {
             let (local, domain) = (self.inputs.local_part, self.inputs.sender_domain);

@@ -9,7 +9,7 @@ use super::record::MacroString;
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::Trace;
 use super::{Config, cut_to};
-use crate::dns::{AnswerCache, Resolver};
+use crate::dns::{LazyView, Resolver};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -283,13 +283,13 @@ impl<R: Resolver> Verifier<R> {
         pending: Option<&mut Pending>,
     ) -> Result<(), Stop> {
         let view = self.cache.as_deref().map(RecordCache::view);
-        let answers = self.resolver.answer_cache().map(AnswerCache::view);
+        let answers = LazyView::new(self.resolver.answer_cache());
         let mut eval = Evaluation::new(
             &self.resolver,
             &self.config,
             self.default_explanation.as_ref(),
             view.as_ref(),
-            answers.as_ref(),
+            &answers,
             memo,
             inputs,
             kept,
