@@ -60,5 +60,34 @@ fn evaluate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, parse, evaluate);
+/// The same scenarios with every answer awaited (an async-only resolver, no record cache): the
+/// cold path, where the evaluation waits, keeps the answers and runs again, sending what it can
+/// name at once (`Config::prefetch`).
+fn evaluate_awaited(c: &mut Criterion) {
+    let mut zone: ZoneResolver = ZONE.parse().expect("bench zone");
+    zone.set_awaited_only(true);
+    let spf = Verifier::new(&zone);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("evaluate-awaited");
+    for &(name, client, helo, sender, expected) in SCENARIOS {
+        let ip: IpAddr = client.parse().expect("client");
+        let check = || async {
+            if sender.is_empty() {
+                spf.check_helo(ip, helo).await
+            } else {
+                spf.check_mail_from(ip, helo, sender).await
+            }
+        };
+        assert_eq!(rt.block_on(check()).result, expected, "{name}");
+        group.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async { black_box(check().await) })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, parse, evaluate, evaluate_awaited);
 criterion_main!(benches);

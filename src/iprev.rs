@@ -106,8 +106,9 @@ pub struct IprevOptions {
     pub max_names: usize,
     /// Which address records each name is looked up for.
     pub families: ForwardFamilies,
-    /// Stop at the first name that maps back (later names get [`NameStatus::NotNeeded`]);
-    /// otherwise every considered name is checked, which finds every verified name.
+    /// Stop at the first name that maps back (later names get [`NameStatus::NotNeeded`]): the
+    /// names are looked up one after another. Otherwise every considered name is checked, which
+    /// finds every verified name, and they are all looked up at the same time.
     pub stop_at_first_pass: bool,
     /// A temporary error on any name gives [`IprevResult::TempError`] even when another name
     /// passed (Exim defers the whole lookup). Otherwise a pass wins.
@@ -281,24 +282,60 @@ pub async fn check<R: Resolver + ?Sized>(
     let client = canonical(client);
     let mut dns = Recorder::new(resolver);
     let ptr = ptr_names(&mut dns, client).await;
-    let mut names = Vec::new();
+    let listed = ptr.as_deref().unwrap_or_default();
+    let mut statuses: Vec<Option<NameStatus>> = listed
+        .iter()
+        .enumerate()
+        .map(
+            |(i, name)| match (i >= options.max_names, is_host_name(name)) {
+                (true, _) => Some(NameStatus::OverLimit),
+                (false, false) => Some(NameStatus::Invalid),
+                (false, true) => None,
+            },
+        )
+        .collect();
+    // The names to look up. Every one counts unless only the first pass does: then they are
+    // looked up one after another (a later name matters only if the earlier ones failed, and a
+    // slow one must not hold up a pass); otherwise all at once, in one round trip.
+    let batch = match options.stop_at_first_pass {
+        true => 1,
+        false => listed.len().max(1),
+    };
+    let wanted: Vec<usize> = (0..listed.len())
+        .filter(|&i| statuses[i].is_none())
+        .collect();
     let mut passed = false;
-    for (i, name) in ptr.as_deref().unwrap_or_default().iter().enumerate() {
-        let status = if i >= options.max_names {
-            NameStatus::OverLimit
-        } else if !is_host_name(name) {
-            NameStatus::Invalid
-        } else if passed && options.stop_at_first_pass {
-            NameStatus::NotNeeded
-        } else {
-            confirm_name(&mut dns, name, client, options.families).await
-        };
-        passed |= status == NameStatus::Confirmed;
-        names.push(PtrName {
-            name: name.clone(),
-            status,
-        });
+    for indices in wanted.chunks(batch) {
+        if passed && options.stop_at_first_pass {
+            for &i in indices {
+                statuses[i] = Some(NameStatus::NotNeeded);
+            }
+            continue;
+        }
+        let lookups = indices
+            .iter()
+            .map(|&i| {
+                Box::pin(async move {
+                    let mut dns = Recorder::new(resolver);
+                    let status = confirm_name(&mut dns, &listed[i], client, options.families).await;
+                    (status, dns.lookups)
+                })
+            })
+            .collect();
+        for (&i, (status, lookups)) in indices.iter().zip(crate::join::join_all(lookups).await) {
+            passed |= status == NameStatus::Confirmed;
+            statuses[i] = Some(status);
+            dns.lookups.extend(lookups);
+        }
     }
+    let names: Vec<PtrName> = listed
+        .iter()
+        .zip(statuses)
+        .map(|(name, status)| PtrName {
+            name: name.clone(),
+            status: status.unwrap_or(NameStatus::NotNeeded),
+        })
+        .collect();
     let result = match ptr {
         Ok(_) => combine(&names, options.temp_error_wins),
         Err(result) => result,

@@ -77,6 +77,7 @@ pub mod headers;
 pub mod helo;
 pub mod ip;
 pub mod iprev;
+mod join;
 pub mod lookup;
 pub mod name;
 pub mod relay;

@@ -13,11 +13,12 @@ use crate::dns::{
 use crate::hash::Fx;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::future::poll_fn;
+use std::future::Future;
 use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 /// A lookup a run needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,9 +204,13 @@ impl<'r> Flight<'r> {
             Query::Ptr => Flight::Ptr(resolver.lookup_ptr(ip)),
         }
     }
+}
 
-    fn poll(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Landed> {
-        match self {
+impl Future for Flight<'_> {
+    type Output = Landed;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Landed> {
+        match self.get_mut() {
             Flight::Record(f) => f.as_mut().poll(cx).map(Landed::Record),
             Flight::Text(f) => f.as_mut().poll(cx).map(Landed::Text),
             Flight::A(f) => f.as_mut().poll(cx).map(Landed::A),
@@ -272,35 +277,12 @@ impl Memo {
         let mut queries = std::mem::take(&mut pending.queries);
         queries.truncate(1 + room);
         self.sent += queries.len();
-        let mut landed: Vec<Option<Landed>> = queries.iter().map(|_| None).collect();
-        {
-            let mut flights: Vec<Option<Flight<'_>>> = queries
-                .iter()
-                .map(|query| Some(Flight::start(resolver, query, ip)))
-                .collect();
-            poll_fn(|cx| {
-                let mut waiting = false;
-                for (flight, landed) in flights.iter_mut().zip(landed.iter_mut()) {
-                    if let Some(f) = flight {
-                        match f.poll(cx) {
-                            Poll::Ready(answer) => {
-                                *landed = Some(answer);
-                                *flight = None;
-                            }
-                            Poll::Pending => waiting = true,
-                        }
-                    }
-                }
-                if waiting {
-                    Poll::Pending
-                } else {
-                    Poll::Ready(())
-                }
-            })
-            .await;
-        }
+        let flights = queries
+            .iter()
+            .map(|query| Flight::start(resolver, query, ip))
+            .collect();
+        let landed = crate::join::join_all(flights).await;
         for (query, answer) in queries.into_iter().zip(landed) {
-            let Some(answer) = answer else { continue };
             self.land(query, answer, cache, config.trace);
         }
     }
