@@ -14,7 +14,7 @@ use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::verdict::{Found, RecordRef, Verdict, Why};
 use super::{Config, DomainSpec};
-use crate::dns::{LazyView, LookupError, LookupResult, Resolver};
+use crate::dns::{LazyView, LookupError, LookupResult, Mx, Resolver};
 use crate::name::{MAX_NAME_LEN, check_domain, fits_dns, is_within, normalize, same};
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -95,6 +95,7 @@ pub(super) struct Evaluation<'a, 'c, R: ?Sized> {
 
 impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
     pub(super) fn new(
         resolver: &'a R,
         config: &'a Config,
@@ -191,7 +192,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     /// on the awaited path, see [`Memo`]); then NXDOMAIN without a query when the name cannot be
     /// sent ([`fits_dns`]: macros can build such names, and RFC 7208 gives them no result of their
     /// own); else the run stops for it.
-    #[inline]
+    #[inline(always)]
     fn answer<K: Kind>(&mut self, name: &str) -> Result<LookupResult<Cow<'a, [K::T]>>, Stop> {
         if let Some(memo) = self.memo {
             if let Some(answer) = memo.get::<K>(name) {
@@ -219,7 +220,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     }
 
     /// [`Self::answer`], traced when tracing.
-    #[inline]
+    #[inline(always)]
     fn lookup<K: Kind>(&mut self, name: &str) -> Result<LookupResult<Cow<'a, [K::T]>>, Stop> {
         let answer = self.answer::<K>(name)?;
         let depth = self.depth();
@@ -241,6 +242,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     }
 
     /// Evaluates `domain` and, on fail, builds the explanation.
+    #[inline]
     pub(super) fn run(&mut self, domain: &str) -> Result<(Verdict<'a>, Option<String>), Stop> {
         let verdict = self.check_host(domain)?;
         let explanation = match verdict.result {
@@ -574,13 +576,19 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
                     .into());
                 }
                 // In preference order (ties in the order served), without sorting a copy: there
-                // are at most `max_mx_names` hosts.
+                // are at most `max_mx_names` hosts. Served in that order already (as most zones
+                // list them), each step takes the next host; otherwise it searches for it.
+                let in_order = hosts().is_sorted_by_key(|(_, mx)| mx.preference);
                 let mut previous: Option<(u16, usize)> = None;
                 for done in 0..count {
-                    let Some((i, mx)) = hosts()
-                        .filter(|(i, mx)| previous.is_none_or(|p| (mx.preference, *i) > p))
-                        .min_by_key(|(i, mx)| (mx.preference, *i))
-                    else {
+                    let after = |&(i, mx): &(usize, &Mx)| {
+                        previous.is_none_or(|p| (mx.preference, i) > p)
+                    };
+                    let next = match in_order {
+                        true => hosts().find(after),
+                        false => hosts().filter(after).min_by_key(|(i, mx)| (mx.preference, *i)),
+                    };
+                    let Some((i, mx)) = next else {
                         break;
                     };
                     previous = Some((mx.preference, i));
