@@ -14,11 +14,16 @@
 //! ```text
 //!  +------------------------- session: Checker / Session (per connection) -------------------------+
 //!  |   relay         iprev            helo                    spf                      headers       |
-//!  |  (no DNS)    (PTR + forward)  (syntax, A/AAAA/MX,   (record, macros, eval,    (Received-SPF,    |
-//!  |                               confirmation)          cache, trace)            Auth-Results)     |
+//!  |  (no DNS)    (PTR + forward)  (syntax, A/AAAA/MX,   (record: grammar + fast   (Received-SPF,    |
+//!  |                               confirmation)          path; verifier, eval,    Auth-Results)     |
+//!  |                                                      memo, cache, trace)                        |
 //!  +----------------------------------------- dns::Resolver ----------------------------------------+
-//!                      HickoryResolver | ZoneResolver | your own (object safe, async)
+//!          HickoryResolver (+ AnswerCache) | ZoneResolver | your own (object safe, async)
 //! ```
+//!
+//! An SPF check runs as plain code over the answers at hand (the record cache, the resolver's
+//! answer cache or memory); only when one is missing does it await DNS, and then it sends every
+//! lookup it can already name at once ([`spf::Config::prefetch`]), within its bound on lookups.
 //!
 //! | check | module | entry point |
 //! |---|---|---|

@@ -581,12 +581,13 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
                 let in_order = hosts().is_sorted_by_key(|(_, mx)| mx.preference);
                 let mut previous: Option<(u16, usize)> = None;
                 for done in 0..count {
-                    let after = |&(i, mx): &(usize, &Mx)| {
-                        previous.is_none_or(|p| (mx.preference, i) > p)
-                    };
+                    let after =
+                        |&(i, mx): &(usize, &Mx)| previous.is_none_or(|p| (mx.preference, i) > p);
                     let next = match in_order {
                         true => hosts().find(after),
-                        false => hosts().filter(after).min_by_key(|(i, mx)| (mx.preference, *i)),
+                        false => hosts()
+                            .filter(after)
+                            .min_by_key(|(i, mx)| (mx.preference, *i)),
                     };
                     let Some((i, mx)) = next else {
                         break;

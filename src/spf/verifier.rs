@@ -52,7 +52,7 @@ pub const MAX_HELO_LEN: usize = 256;
 ///
 /// # How an evaluation runs
 /// The evaluation itself is synchronous code over the answers it has (sans-I/O): records from the
-/// [`RecordCache`], answers from the resolver's [`AnswerCache`] ([`Resolver::answer_cache`]) or its
+/// [`RecordCache`], answers from the resolver's [`AnswerCache`](crate::dns::AnswerCache) ([`Resolver::answer_cache`]) or its
 /// memory ([`Resolver::lookup_a_now`] and friends), and answers already awaited for this
 /// evaluation. The first run is plain code, before anything is awaited: a check answered from the
 /// caches is that one run. When a run needs an answer it does not have, the evaluation awaits it
@@ -86,7 +86,7 @@ pub const MAX_HELO_LEN: usize = 256;
 /// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their
 /// records). Nested `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names
 /// built by macros are written into a buffer of 320 bytes that each thread keeps once it has
-/// expanded one; explanations are at most [`MAX_EXPLANATION_LEN`] bytes. A cached record's cost is
+/// expanded one; explanations are at most [`MAX_EXPLANATION_LEN`](super::MAX_EXPLANATION_LEN) bytes. A cached record's cost is
 /// given at [`RecordCache`].
 #[derive(Debug, Clone)]
 pub struct Verifier<R> {
