@@ -274,6 +274,7 @@ impl<R: Resolver> Verifier<R> {
     /// go into the cache afterwards. On the awaited path (`memo` and `pending` given), the answers
     /// it took from elsewhere are left in `kept` and the lookups it missed in `pending`; a run that
     /// missed one never completes.
+    #[inline(always)]
     fn run(
         &self,
         inputs: &Inputs<'_>,
