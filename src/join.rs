@@ -9,17 +9,13 @@ use std::task::Poll;
 /// future still pending: the lists here are short (the lookups of one round, at most the bound of
 /// one evaluation).
 pub(crate) async fn join_all<F: Future + Unpin>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pending: Vec<Option<F>> = futures.into_iter().map(Some).collect();
-    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    let mut slots: Vec<Slot<F>> = futures.into_iter().map(Slot::Waiting).collect();
     poll_fn(|cx| {
         let mut waiting = false;
-        for (slot, output) in pending.iter_mut().zip(outputs.iter_mut()) {
-            if let Some(future) = slot {
+        for slot in slots.iter_mut() {
+            if let Slot::Waiting(future) = slot {
                 match Pin::new(future).poll(cx) {
-                    Poll::Ready(value) => {
-                        *output = Some(value);
-                        *slot = None;
-                    }
+                    Poll::Ready(value) => *slot = Slot::Done(value),
                     Poll::Pending => waiting = true,
                 }
             }
@@ -31,7 +27,19 @@ pub(crate) async fn join_all<F: Future + Unpin>(futures: Vec<F>) -> Vec<F::Outpu
         }
     })
     .await;
-    outputs.into_iter().flatten().collect()
+    slots
+        .into_iter()
+        .filter_map(|slot| match slot {
+            Slot::Done(value) => Some(value),
+            Slot::Waiting(_) => None,
+        })
+        .collect()
+}
+
+/// A future of [`join_all`], then its output.
+enum Slot<F: Future> {
+    Waiting(F),
+    Done(F::Output),
 }
 
 #[cfg(test)]

@@ -109,12 +109,12 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
     ) -> LookupResult<Vec<IpAddr>> {
         match family {
             Family::V4 => {
-                let r = crate::dns::ask!(self.resolver, lookup_a_now, lookup_a, name);
+                let r = crate::dns::ask!(self.resolver, lookup_a_now, a, lookup_a, name);
                 let r = r.map(|v| v.iter().copied().map(IpAddr::V4).collect());
                 self.record(name, RecordType::A, r)
             }
             Family::V6 => {
-                let r = crate::dns::ask!(self.resolver, lookup_aaaa_now, lookup_aaaa, name);
+                let r = crate::dns::ask!(self.resolver, lookup_aaaa_now, aaaa, lookup_aaaa, name);
                 let r = r.map(|v| v.iter().copied().map(IpAddr::V6).collect());
                 self.record(name, RecordType::Aaaa, r)
             }
@@ -123,13 +123,13 @@ impl<'r, R: Resolver + ?Sized> Recorder<'r, R> {
 
     /// The MX records of `name`.
     pub(crate) async fn mx(&mut self, name: &str) -> LookupResult<Vec<Mx>> {
-        let r = crate::dns::ask!(self.resolver, lookup_mx_now, lookup_mx, name);
+        let r = crate::dns::ask!(self.resolver, lookup_mx_now, mx, lookup_mx, name);
         self.record(name, RecordType::Mx, r.map(Cow::into_owned))
     }
 
     /// The PTR names of `ip`.
     pub(crate) async fn ptr(&mut self, ip: IpAddr) -> LookupResult<Vec<String>> {
-        let r = crate::dns::ask!(self.resolver, lookup_ptr_now, lookup_ptr, ip);
+        let r = crate::dns::ask!(self.resolver, lookup_ptr_now, ptr, lookup_ptr, ip);
         self.record(&reverse_name(ip), RecordType::Ptr, r.map(Cow::into_owned))
     }
 }

@@ -388,18 +388,24 @@ pub trait Resolver: Send + Sync {
 }
 
 /// `$resolver.$now($name)` when the resolver answers from memory ([`Resolver::lookup_a_now`] and
-/// friends), otherwise `$resolver.$lookup($name)` awaited, as a `LookupResult<Cow<[T]>>`: the one way
-/// the HELO and iprev checks ask for A, AAAA, MX and PTR records. A macro rather than an `async fn`, so that an answer
-/// from memory costs no future at all.
+/// friends), else the answer its [`AnswerCache`] holds (`$cached`), otherwise `$resolver.$lookup($name)`
+/// awaited, as a `LookupResult<Cow<[T]>>`: the one way the HELO and iprev checks ask for A, AAAA, MX
+/// and PTR records. A macro rather than an `async fn`, so that an answer at hand costs no future.
 macro_rules! ask {
-    ($resolver:expr, $now:ident, $lookup:ident, $name:expr) => {{
+    ($resolver:expr, $now:ident, $cached:ident, $lookup:ident, $name:expr) => {{
         let (resolver, name) = ($resolver, $name);
         match resolver.$now(name) {
             Some(answer) => answer,
-            None => resolver
-                .$lookup(name)
-                .await
-                .map(std::borrow::Cow::<[_]>::Owned),
+            None => match resolver
+                .answer_cache()
+                .and_then(|cache| cache.$cached(name))
+            {
+                Some(answer) => answer.map(std::borrow::Cow::<[_]>::Owned),
+                None => resolver
+                    .$lookup(name)
+                    .await
+                    .map(std::borrow::Cow::<[_]>::Owned),
+            },
         }
     }};
 }

@@ -247,6 +247,10 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     #[inline]
     pub(super) fn run(&mut self, domain: &str) -> Result<(Verdict<'a>, Option<String>), Stop> {
         let verdict = self.check_host(domain)?;
+        if self.missed() {
+            // A verdict reached past a missing answer is not the evaluation's: no explanation.
+            return Err(Stop::Need);
+        }
         let explanation = match verdict.result {
             SpfResult::Fail => {
                 let exp_domain = verdict.domain.as_deref().unwrap_or(domain);

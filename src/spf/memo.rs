@@ -274,15 +274,24 @@ impl Memo {
         let room = lookup_bound(config)
             .saturating_sub(pending.reserve)
             .saturating_sub(self.sent);
-        let mut queries = std::mem::take(&mut pending.queries);
+        // The list keeps its room from round to round: one allocation per evaluation.
+        let queries = &mut pending.queries;
         queries.truncate(1 + room);
         self.sent += queries.len();
+        if queries.len() == 1 {
+            // One lookup (the common case without prefetching): awaited as it is.
+            let answer = Flight::start(resolver, &queries[0], ip).await;
+            if let Some(query) = queries.pop() {
+                self.land(query, answer, cache, config.trace);
+            }
+            return;
+        }
         let flights = queries
             .iter()
             .map(|query| Flight::start(resolver, query, ip))
             .collect();
         let landed = crate::join::join_all(flights).await;
-        for (query, answer) in queries.into_iter().zip(landed) {
+        for (query, answer) in queries.drain(..).zip(landed) {
             self.land(query, answer, cache, config.trace);
         }
     }
