@@ -442,9 +442,12 @@ fuzz_target!(|input: Input| {
     );
     assert_eq!(verifier.resolver().query_count() - before, queries);
 
+    // Every answer awaited, one lookup at a time: the same result, and only lookups it needs.
     let mut zone = verifier.resolver().clone();
     zone.set_awaited_only(true);
-    let awaited = Verifier::with_config(zone, config);
+    let mut one_by_one = config.clone();
+    one_by_one.prefetch = false;
+    let awaited = Verifier::with_config(zone.clone(), one_by_one);
     let again = evaluate(&awaited, &input, ip);
     assert_eq!(
         (again.result, again.dns_lookups, again.void_lookups),
@@ -455,5 +458,22 @@ fuzz_target!(|input: Input| {
     assert!(
         awaited_queries <= queries,
         "{awaited_queries} awaited queries > {queries} from memory: {input:?}"
+    );
+
+    // Prefetching (the default): the same result; speculative lookups stay within the bound of
+    // one evaluation, `1 + T(1 + M) + (1 + P) + 1`.
+    let prefetching = Verifier::with_config(zone, config.clone());
+    let again = evaluate(&prefetching, &input, ip);
+    assert_eq!(
+        (again.result, again.dns_lookups, again.void_lookups),
+        (out.result, out.dns_lookups, out.void_lookups),
+        "{input:?}"
+    );
+    let terms = config.max_dns_lookups as usize;
+    let bound = 1 + terms * (1 + config.max_mx_names) + 1 + config.max_ptr_names + 1;
+    let prefetched = prefetching.resolver().query_count();
+    assert!(
+        prefetched <= bound,
+        "{prefetched} lookups > {bound}: {input:?}"
     );
 });
