@@ -10,7 +10,6 @@ use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::Trace;
 use super::{Config, cut_to};
 use crate::dns::{LazyView, Resolver};
-use std::future::Future;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -137,18 +136,7 @@ impl<R: Resolver> Verifier<R> {
     /// read by [`crate::envelope::sender`] (angle brackets, ESMTP parameters and a source route
     /// removed). The null sender (`<>`) is checked as `postmaster@<helo>`; a sender without a
     /// local part gets `postmaster`.
-    ///
-    /// (A plain `fn` returning [`check_host`](Self::check_host)'s future, awaited like an `async
-    /// fn`: the future is not wrapped in another, which would be moved into place on every check.)
-    pub fn check_mail_from<'s>(
-        &'s self,
-        ip: IpAddr,
-        helo: &'s str,
-        mail_from: &'s str,
-    ) -> impl Future<Output = SpfOutput> + Send + 's
-    where
-        R: 's,
-    {
+    pub async fn check_mail_from(&self, ip: IpAddr, helo: &str, mail_from: &str) -> SpfOutput {
         let mail_from = crate::envelope::sender(mail_from);
         let at = mail_from.bytes().rposition(|b| b == b'@');
         let (local, domain) = match at {
@@ -157,19 +145,13 @@ impl<R: Resolver> Verifier<R> {
             None => ("", mail_from),
         };
         self.check_host(ip, domain, local, helo, Identity::MailFrom)
+            .await
     }
 
     /// Checks the HELO identity (RFC 7208 §2.3): `check_host()` with `postmaster@<helo>` as the
     /// sender. An address literal or a single-label name gives `none`.
-    pub fn check_helo<'s>(
-        &'s self,
-        ip: IpAddr,
-        helo: &'s str,
-    ) -> impl Future<Output = SpfOutput> + Send + 's
-    where
-        R: 's,
-    {
-        self.check_host(ip, helo, "", helo, Identity::Helo)
+    pub async fn check_helo(&self, ip: IpAddr, helo: &str) -> SpfOutput {
+        self.check_host(ip, helo, "", helo, Identity::Helo).await
     }
 
     /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` with the sender's local part given separately
