@@ -239,3 +239,64 @@ mod at_a_dns_server {
         assert_eq!(sent, 111);
     }
 }
+
+/// The lookup bound of one evaluation with `config`: `1 + T(1 + M) + (1 + P) + 1`.
+fn bound(config: &Config) -> usize {
+    1 + config.max_dns_lookups as usize * (1 + config.max_mx_names) + 1 + config.max_ptr_names + 1
+}
+
+/// `%{p}` in an `mx:` target: the PTR validation runs inside the term, whose MX lookup (and its
+/// hosts') the reserve must still hold. Found by review: prefetching sent 124 lookups here before
+/// (8 with the small limits), over the bound.
+fn mx_of_validated_name(first: &str, rest: usize) -> String {
+    let mut zone = String::new();
+    let mut terms = vec![first.to_string()];
+    terms.extend((1..=rest).map(|k| format!("mx:m{k}.example")));
+    let _ = writeln!(
+        zone,
+        "top.example. TXT \"v=spf1 {} -all exp=e.example\"",
+        terms.join(" ")
+    );
+    let _ = writeln!(zone, "e.example. TXT \"not allowed\"");
+    let mut names: Vec<String> = (0..9).map(|n| format!("p{n}.example")).collect();
+    names.push("top.example".into());
+    for p in &names {
+        let _ = writeln!(zone, "192.0.2.1 PTR {p}.");
+        let _ = writeln!(zone, "{p}. A 192.0.2.1");
+        for h in 0..10 {
+            let _ = writeln!(zone, "{p}.x.example. MX {h} h{h}.{p}.");
+            let _ = writeln!(zone, "h{h}.{p}. A 198.51.100.{h}");
+        }
+    }
+    for k in 1..=rest {
+        for h in 0..10 {
+            let _ = writeln!(zone, "m{k}.example. MX {h} h{h}.m{k}.example.");
+            let _ = writeln!(zone, "h{h}.m{k}.example. A 198.51.100.{h}");
+        }
+    }
+    zone
+}
+
+#[test]
+fn a_validated_name_in_a_target_stays_within_the_bound() {
+    let zone = mx_of_validated_name("mx:%{p}.x.example", 9);
+    for limits in [(10, 10, 10), (1, 2, 1), (3, 10, 2)] {
+        let mut config = Config::default();
+        (
+            config.max_dns_lookups,
+            config.max_mx_names,
+            config.max_ptr_names,
+        ) = limits;
+        let (out, _, sent) = check(&zone, config.clone(), "192.0.2.1", "a@top.example");
+        let mut slow = config.clone();
+        slow.prefetch = false;
+        let (again, _, slow_sent) = check(&zone, slow, "192.0.2.1", "a@top.example");
+        assert_eq!(out, again, "{limits:?}");
+        assert!(
+            sent <= bound(&config),
+            "{limits:?}: {sent} > {}",
+            bound(&config)
+        );
+        assert!(slow_sent <= sent, "{limits:?}");
+    }
+}

@@ -11,6 +11,47 @@ use std::time::Duration;
 /// A kept answer: the records, or the void answer (NXDOMAIN or NODATA). Other errors are never kept.
 type Stored<T> = Result<Box<[T]>, LookupError>;
 
+/// The largest answer kept, in bytes of record data: a TXT answer an attacker's domain serves can
+/// hold up to 64 KB, which a cache of 10,000 answers per type must not multiply. Real answers to
+/// the queries the checks make (addresses, a few MX hosts or PTR names, an explanation) are far
+/// smaller.
+pub const MAX_ANSWER_BYTES: usize = 4096;
+
+/// The bytes of record data an answer holds, for [`MAX_ANSWER_BYTES`].
+trait Size {
+    fn size(&self) -> usize;
+}
+
+impl Size for Ipv4Addr {
+    fn size(&self) -> usize {
+        4
+    }
+}
+
+impl Size for Ipv6Addr {
+    fn size(&self) -> usize {
+        16
+    }
+}
+
+impl Size for Mx {
+    fn size(&self) -> usize {
+        2 + self.exchange.len()
+    }
+}
+
+impl Size for String {
+    fn size(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Size for TxtRecord {
+    fn size(&self) -> usize {
+        self.strings().iter().map(|s| 1 + s.len()).sum()
+    }
+}
+
 #[derive(Debug)]
 struct Maps {
     a: TtlMap<Box<str>, Stored<Ipv4Addr>>,
@@ -36,13 +77,17 @@ struct Maps {
 /// - TXT answers holding a `v=spf1` record are not kept: parsed SPF records belong in a
 ///   [`crate::spf::RecordCache`], which keeps them parsed.
 /// - At most `capacity` answers of each record type: inserting into a full map first drops the
-///   expired answers, then an arbitrary eighth of the rest.
+///   expired answers, then an arbitrary eighth of the rest. Answers with more than
+///   [`MAX_ANSWER_BYTES`] (4 KB) of record data are not kept.
 ///
 /// # Memory
 /// An answer costs its key (the name, as long as written; 16 bytes for a PTR's address), about 80
 /// bytes of bookkeeping, and its records: 4 bytes per IPv4 and 16 per IPv6 address, 32 bytes plus
 /// the name per MX or PTR, the text plus 48 bytes per TXT record. A typical A answer costs about
-/// 130 bytes: 10,000 answers of each type take a few megabytes.
+/// 130 bytes: 10,000 answers of each type take a few megabytes. However large the answers a
+/// remote server sends, an answer kept holds at most [`MAX_ANSWER_BYTES`] of record data (with
+/// per-record overhead, about 10 KB for the worst TXT answer), so a full cache stays within about
+/// 100 MB per type with the default size even when filled on purpose.
 ///
 /// ```
 /// use sender_identity::dns::{AnswerCache, LookupError};
@@ -140,7 +185,7 @@ impl AnswerCache {
     }
 
     /// Keeps `answer` under `key` in the map `pick` selects, unless it is not to be kept.
-    fn keep<K: Hash + Eq + Clone, T: Clone>(
+    fn keep<K: Hash + Eq + Clone, T: Clone + Size>(
         &self,
         key: impl FnOnce() -> K,
         answer: &LookupResult<Vec<T>>,
@@ -148,6 +193,9 @@ impl AnswerCache {
         pick: impl FnOnce(&mut Maps) -> &mut TtlMap<K, Stored<T>>,
     ) {
         let stored: Stored<T> = match answer {
+            Ok(records) if records.iter().map(Size::size).sum::<usize>() > MAX_ANSWER_BYTES => {
+                return;
+            }
             Ok(records) if !records.is_empty() => Ok(records.as_slice().into()),
             Ok(_) => Err(LookupError::NoData),
             Err(e) if e.is_void() => Err(e.clone()),
@@ -212,7 +260,7 @@ impl AnswerCache {
         answer: &LookupResult<Vec<String>>,
         ttl: Option<Duration>,
     ) {
-        self.keep(|| crate::ip::canonical(ip), answer, ttl, |m| &mut m.ptr);
+        self.keep(|| ip, answer, ttl, |m| &mut m.ptr);
     }
 
     /// The A answer held for `name`, if any and not expired.
@@ -316,7 +364,7 @@ impl AnswerView<'_> {
 
     #[inline]
     pub(crate) fn ptr(&self, ip: IpAddr) -> Option<LookupResult<&[String]>> {
-        let (_, stored) = self.maps.ptr.get(&crate::ip::canonical(ip), self.now)?;
+        let (_, stored) = self.maps.ptr.get(&ip, self.now)?;
         Some(stored.as_deref().map_err(Clone::clone))
     }
 }
@@ -354,10 +402,9 @@ mod tests {
         assert_eq!(cache.txt("EXP.example."), Some(exp));
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         cache.insert_ptr(ip, &Ok(vec!["h.example".into()]), minute);
-        assert_eq!(
-            cache.ptr("::ffff:192.0.2.1".parse().unwrap()),
-            Some(Ok(vec!["h.example".into()]))
-        );
+        assert_eq!(cache.ptr(ip), Some(Ok(vec!["h.example".into()])));
+        // Keyed by the address as queried: an IPv4-mapped address has another reverse name.
+        assert_eq!(cache.ptr("::ffff:192.0.2.1".parse().unwrap()), None);
         cache.insert_a(
             "zero.example",
             &Ok(vec![Ipv4Addr::LOCALHOST]),
@@ -367,6 +414,20 @@ mod tests {
         assert_eq!(cache.len(), 3);
         cache.clear();
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn large_answers_are_not_kept() {
+        let cache = AnswerCache::new(10);
+        let minute = Some(Duration::from_secs(60));
+        let big = Ok(vec![TxtRecord::from_text(&"x".repeat(MAX_ANSWER_BYTES))]);
+        cache.insert_txt("big.example", &big, minute);
+        assert_eq!(cache.txt("big.example"), None);
+        let small = Ok(vec![TxtRecord::from_text(
+            &"x".repeat(MAX_ANSWER_BYTES - 1),
+        )]);
+        cache.insert_txt("small.example", &small, minute);
+        assert_eq!(cache.txt("small.example"), Some(small));
     }
 
     #[test]

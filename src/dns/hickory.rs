@@ -364,9 +364,12 @@ impl HickoryResolver {
                 return (Err(lookup_error(err)), ttl);
             }
         };
-        let ttl = lookup
-            .valid_until()
-            .checked_duration_since(std::time::Instant::now());
+        // Zero once `valid_until` has passed (a TTL of 0): such an answer is not to be kept.
+        let ttl = Some(
+            lookup
+                .valid_until()
+                .saturating_duration_since(std::time::Instant::now()),
+        );
         let found: Vec<T> = lookup
             .answers()
             .iter()

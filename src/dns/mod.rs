@@ -23,7 +23,7 @@ mod cache;
 mod hickory;
 mod zone;
 
-pub use cache::AnswerCache;
+pub use cache::{AnswerCache, MAX_ANSWER_BYTES};
 pub(crate) use cache::{AnswerView, LazyView};
 
 #[cfg(feature = "hickory")]
@@ -381,7 +381,9 @@ pub trait Resolver: Send + Sync {
     /// The [`AnswerCache`] this resolver keeps the answers it received in, if any: the checks read
     /// it before awaiting a lookup (one read lock per run of a check, answers borrowed). `None`
     /// (the default) when it keeps none. The `async` lookups of a resolver that keeps one should
-    /// answer from it too, so that both paths give the same answers.
+    /// answer from it too, so that both paths give the same answers. Its `*_now` methods must
+    /// **not** read it: a check calls them while it holds the cache's read lock, and a second read
+    /// lock on the same thread can deadlock with a writer waiting in between.
     fn answer_cache(&self) -> Option<&AnswerCache> {
         None
     }

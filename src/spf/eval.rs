@@ -93,6 +93,10 @@ pub(super) struct Evaluation<'a, 'c, R: ?Sized> {
     mx_hosts_left: Option<usize>,
     /// Within the PTR validation: the lookups it has made so far (`None` outside it).
     ptr_lookups: Option<usize>,
+    /// The lookups the current term makes once its target is expanded (1 + M for an `mx`, 1 for
+    /// the other DNS terms): what the reserve keeps for it while `%{p}` in its target validates
+    /// the PTR names.
+    term_rest: usize,
 }
 
 impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
@@ -132,6 +136,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             level: 0,
             mx_hosts_left: None,
             ptr_lookups: None,
+            term_rest: 0,
         }
     }
 
@@ -171,21 +176,25 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     /// the evaluation goes on, by at least the lookups made meanwhile.
     fn reserve(&self, query: &Query) -> usize {
         let config = self.config;
-        let per_term = 1 + config.max_mx_names;
+        let per_term = config.max_mx_names.saturating_add(1);
         let terms = config.max_dns_lookups.saturating_sub(self.dns_lookups) as usize;
-        let ptr_bound = 1 + config.max_ptr_names;
+        let ptr_bound = config.max_ptr_names.saturating_add(1);
         let (current, ptr) = match (self.ptr_lookups, self.validated.is_some()) {
-            (Some(made), _) => (0, ptr_bound.saturating_sub(made)),
+            (Some(made), _) => (self.term_rest, ptr_bound.saturating_sub(made)),
             (None, true) => (1, 0),
             (None, false) => (1, ptr_bound),
         };
         let current = match (self.mx_hosts_left, query) {
-            (_, _) if current == 0 => 0,
+            (_, _) if self.ptr_lookups.is_some() => current,
             (Some(left), _) => left,
             (None, Query::Mx(_)) => per_term,
             (None, _) => current,
         };
-        terms.saturating_mul(per_term) + current + ptr + 1
+        terms
+            .saturating_mul(per_term)
+            .saturating_add(current)
+            .saturating_add(ptr)
+            .saturating_add(1)
     }
 
     /// The answer to a lookup of `name`, borrowed from where it is kept when it can be: on the
@@ -251,6 +260,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             // A verdict reached past a missing answer is not the evaluation's: no explanation.
             return Err(Stop::Need);
         }
+        self.term_rest = 0;
         let explanation = match verdict.result {
             SpfResult::Fail => {
                 let exp_domain = verdict.domain.as_deref().unwrap_or(domain);
@@ -324,6 +334,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             term: format!("redirect={redirect}"),
         });
         self.count_dns_term()?;
+        self.term_rest = 1;
         let target = self.target(redirect, domain)?;
         let mut verdict = self.check_host(&target)?;
         if verdict.result == SpfResult::None {
@@ -540,6 +551,11 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
         if mechanism.queries_dns() {
             self.count_dns_term()?;
         }
+        self.term_rest = match mechanism {
+            Mechanism::Mx { .. } => self.config.max_mx_names.saturating_add(1),
+            Mechanism::A { .. } | Mechanism::Exists(_) | Mechanism::Include(_) => 1,
+            _ => 0,
+        };
         match mechanism {
             Mechanism::All => Ok(true),
             Mechanism::Ip4 { addr, prefix } => Ok(match self.inputs.ip {

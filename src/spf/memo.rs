@@ -39,7 +39,11 @@ pub(super) enum Query {
 /// (`1 + T·(1 + M) + (1 + P) + 1`, 123 with the defaults).
 pub(super) fn lookup_bound(config: &Config) -> usize {
     let terms = config.max_dns_lookups as usize;
-    1 + terms.saturating_mul(1 + config.max_mx_names) + 1 + config.max_ptr_names + 1
+    let per_term = config.max_mx_names.saturating_add(1);
+    terms
+        .saturating_mul(per_term)
+        .saturating_add(config.max_ptr_names)
+        .saturating_add(3)
 }
 
 /// The lookups a run on the awaited path could not answer, in the order it met them: the first is

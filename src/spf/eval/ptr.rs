@@ -34,6 +34,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             trace.push(depth + 1, event);
         }
         let mut validated = Vec::new();
+        let mut missed = false;
         let Ok(names) = ptr else {
             return Ok(validated);
         };
@@ -50,13 +51,20 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             let found = match found {
                 Ok(found) => found,
                 // Prefetching: on to the next name, naming its lookup too.
-                Err(Stop::Need) if self.prefetching() => false,
+                Err(Stop::Need) if self.prefetching() => {
+                    missed = true;
+                    false
+                }
                 Err(stop) => return Err(stop),
             };
             self.ptr_lookups = Some(i + 2);
             if found {
                 validated.push(name.into_owned());
             }
+        }
+        // A list missing a name is not the client's: `ptr` and `%{p}` stop rather than guess.
+        if missed {
+            return Err(Stop::Need);
         }
         Ok(validated)
     }
