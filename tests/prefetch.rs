@@ -207,6 +207,32 @@ mod at_a_dns_server {
         (out, server.lookups())
     }
 
+    /// A speculative lookup that never gets an answer (a stale include whose name servers are
+    /// gone) does not hold up the verdict: the evaluation goes on as soon as the answer it needs
+    /// has come. Found by review: it waited for every lookup of the round, so this gave
+    /// temperror at the time limit.
+    #[tokio::test]
+    async fn a_dead_speculative_lookup_does_not_hold_up_the_verdict() {
+        let server = TestDnsServer::start(
+            r#"
+            top.example.   TXT "v=spf1 include:good.example include:dead.example -all"
+            good.example.  TXT "v=spf1 ip4:192.0.2.0/24 -all"
+            dead.example.  TIMEOUT TXT
+            "#,
+        )
+        .await;
+        let mut config = Config::default();
+        config.timeout = Some(std::time::Duration::from_secs(1));
+        let resolver = server.resolver_with_timeout(std::time::Duration::from_secs(3));
+        let spf = Verifier::with_config(resolver, config);
+        let out = spf
+            .check_mail_from("192.0.2.7".parse().unwrap(), "h.example", "a@top.example")
+            .await;
+        assert_eq!(out.result, SpfResult::Pass, "{out:?}");
+        let dead = server.query_count("dead.example", common::dns_server::QueryType::TXT);
+        assert_eq!(dead, 1, "the speculative lookup was sent");
+    }
+
     #[tokio::test]
     async fn hostile_records_stay_within_the_bound() {
         let zone = hostile_zone();

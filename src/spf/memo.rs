@@ -13,12 +13,11 @@ use crate::dns::{
 use crate::hash::Fx;
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::poll_fn;
 use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 
 /// A lookup a run needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,18 +176,8 @@ kind!(Aaaa, Aaaa, Ipv6Addr, "AAAA", aaaa, aaaa, lookup_aaaa_now);
 kind!(Mxs, Mx, Mx, "MX", mx, mx, lookup_mx_now);
 kind!(Text, Text, TxtRecord, "TXT", texts, txt, lookup_txt_now);
 
-/// A query in flight: the resolver's own boxed future, polled as it is.
-enum Flight<'r> {
-    Record(Boxed<'r, TxtAnswer>),
-    Text(Boxed<'r, LookupResult<Vec<TxtRecord>>>),
-    A(Boxed<'r, LookupResult<Vec<Ipv4Addr>>>),
-    Aaaa(Boxed<'r, LookupResult<Vec<Ipv6Addr>>>),
-    Mx(Boxed<'r, LookupResult<Vec<Mx>>>),
-    Ptr(Boxed<'r, LookupResult<Vec<String>>>),
-}
-
-/// The answer to a [`Flight`].
-enum Landed {
+/// The answer to a lookup.
+pub(super) enum Landed {
     Record(TxtAnswer),
     Text(LookupResult<Vec<TxtRecord>>),
     A(LookupResult<Vec<Ipv4Addr>>),
@@ -197,31 +186,19 @@ enum Landed {
     Ptr(LookupResult<Vec<String>>),
 }
 
-impl<'r> Flight<'r> {
-    fn start<R: Resolver + ?Sized>(resolver: &'r R, query: &'r Query, ip: IpAddr) -> Self {
-        match query {
-            Query::Record(name) => Flight::Record(resolver.lookup_txt_ttl(name)),
-            Query::Text(name) => Flight::Text(resolver.lookup_txt(name)),
-            Query::A(name) => Flight::A(resolver.lookup_a(name)),
-            Query::Aaaa(name) => Flight::Aaaa(resolver.lookup_aaaa(name)),
-            Query::Mx(name) => Flight::Mx(resolver.lookup_mx(name)),
-            Query::Ptr => Flight::Ptr(resolver.lookup_ptr(ip)),
-        }
-    }
-}
+/// Lookups sent and not answered yet, kept from one round to the next: a run goes on as soon as
+/// the answer it waits for has come, while the speculative ones it sent with it are still out.
+pub(super) type InFlight<'r> = Vec<(Query, Boxed<'r, Landed>)>;
 
-impl Future for Flight<'_> {
-    type Output = Landed;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Landed> {
-        match self.get_mut() {
-            Flight::Record(f) => f.as_mut().poll(cx).map(Landed::Record),
-            Flight::Text(f) => f.as_mut().poll(cx).map(Landed::Text),
-            Flight::A(f) => f.as_mut().poll(cx).map(Landed::A),
-            Flight::Aaaa(f) => f.as_mut().poll(cx).map(Landed::Aaaa),
-            Flight::Mx(f) => f.as_mut().poll(cx).map(Landed::Mx),
-            Flight::Ptr(f) => f.as_mut().poll(cx).map(Landed::Ptr),
-        }
+/// Asks `resolver` for `query`.
+async fn ask<R: Resolver + ?Sized>(resolver: &R, query: &Query, ip: IpAddr) -> Landed {
+    match query {
+        Query::Record(name) => Landed::Record(resolver.lookup_txt_ttl(name).await),
+        Query::Text(name) => Landed::Text(resolver.lookup_txt(name).await),
+        Query::A(name) => Landed::A(resolver.lookup_a(name).await),
+        Query::Aaaa(name) => Landed::Aaaa(resolver.lookup_aaaa(name).await),
+        Query::Mx(name) => Landed::Mx(resolver.lookup_mx(name).await),
+        Query::Ptr => Landed::Ptr(resolver.lookup_ptr(ip).await),
     }
 }
 
@@ -267,13 +244,14 @@ impl Memo {
     /// evaluation may still need fit whatever the answers. A record also goes into the record cache
     /// (unless the lookup failed: temporary errors are never cached). The TXT answer's summary is
     /// kept for the trace only when `tracing`.
-    pub(super) async fn fetch<R: Resolver + ?Sized>(
+    pub(super) async fn fetch<'r, R: Resolver + ?Sized>(
         &mut self,
-        resolver: &R,
+        resolver: &'r R,
         cache: Option<&RecordCache>,
         config: &Config,
         ip: IpAddr,
         pending: &mut Pending,
+        flying: &mut InFlight<'r>,
     ) {
         let room = lookup_bound(config)
             .saturating_sub(pending.reserve)
@@ -281,23 +259,48 @@ impl Memo {
         // The list keeps its room from round to round: one allocation per evaluation.
         let queries = &mut pending.queries;
         queries.truncate(1 + room);
-        self.sent += queries.len();
-        if queries.len() == 1 {
+        if queries.len() == 1 && flying.is_empty() {
             // One lookup (the common case without prefetching): awaited as it is.
-            let answer = Flight::start(resolver, &queries[0], ip).await;
+            self.sent += 1;
+            let answer = ask(resolver, &queries[0], ip).await;
             if let Some(query) = queries.pop() {
                 self.land(query, answer, cache, config.trace);
             }
             return;
         }
-        let flights = queries
-            .iter()
-            .map(|query| Flight::start(resolver, query, ip))
-            .collect();
-        let landed = crate::join::join_all(flights).await;
-        for (query, answer) in queries.drain(..).zip(landed) {
-            self.land(query, answer, cache, config.trace);
+        let Some(needed) = queries.first().cloned() else {
+            return;
+        };
+        for query in queries.drain(..) {
+            if flying.iter().any(|(sent, _)| *sent == query) {
+                continue;
+            }
+            self.sent += 1;
+            let asked = query.clone();
+            let future: Boxed<'r, Landed> =
+                Box::pin(async move { ask(resolver, &asked, ip).await });
+            flying.push((query, future));
         }
+        // Until the answer the run waits for has come, keeping every answer that comes meanwhile.
+        poll_fn(|cx| {
+            let mut arrived = false;
+            let mut i = 0;
+            while i < flying.len() {
+                match flying[i].1.as_mut().poll(cx) {
+                    Poll::Ready(answer) => {
+                        let (query, _) = flying.swap_remove(i);
+                        arrived |= query == needed;
+                        self.land(query, answer, cache, config.trace);
+                    }
+                    Poll::Pending => i += 1,
+                }
+            }
+            match arrived {
+                true => Poll::Ready(()),
+                false => Poll::Pending,
+            }
+        })
+        .await;
     }
 
     fn land(&mut self, query: Query, answer: Landed, cache: Option<&RecordCache>, tracing: bool) {

@@ -3,7 +3,7 @@
 
 use super::cache::RecordCache;
 use super::eval::{Evaluation, Inputs, Stop};
-use super::memo::{Kept, Memo, Pending};
+use super::memo::{InFlight, Kept, Memo, Pending};
 use super::parse::parse_explanation;
 use super::record::MacroString;
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
@@ -74,6 +74,11 @@ pub const MAX_HELO_LEN: usize = 256;
 /// stay within the bound of one evaluation: `1 + T·(1 + M) + (1 + P) + 1` (its record, `T` DNS
 /// terms each with up to `M` MX address lookups, the validated PTR names, `exp=`; 123 with the
 /// defaults), speculative ones included.
+///
+/// A run goes on as soon as the answer it waits for has come: speculative lookups still out stay
+/// out (their answers are kept when they come), so a speculative lookup that never gets an answer
+/// does not hold up the verdict. When the time limit ends a waiting evaluation, the output's
+/// counters and trace are those of its last run, which may have gone past a missing answer.
 ///
 /// An evaluation answered from memory runs once, with no boxed recursion and no copy of an
 /// answer, and, with the record cache, without allocating: the domain checked is validated once,
@@ -253,6 +258,7 @@ impl<R: Resolver> Verifier<R> {
             prefetch: self.config.prefetch,
             ..Pending::default()
         };
+        let mut flying = InFlight::new();
         loop {
             let step = self.run(inputs, Some(&memo), last, &mut kept, Some(&mut pending));
             memo.keep(&mut kept);
@@ -261,7 +267,8 @@ impl<R: Resolver> Verifier<R> {
                 Err(Stop::Error(e)) => return Err(e),
                 Err(Stop::Need) => {
                     let (resolver, cache) = (&self.resolver, self.cache.as_deref());
-                    memo.fetch(resolver, cache, &self.config, inputs.ip, &mut pending)
+                    let (config, ip) = (&self.config, inputs.ip);
+                    memo.fetch(resolver, cache, config, ip, &mut pending, &mut flying)
                         .await
                 }
             }
