@@ -48,7 +48,7 @@ pub(crate) async fn within<F: Future>(limit: Option<Duration>, work: F) -> Optio
 /// the tasks waiting for them.
 struct Timer {
     alarms: Mutex<Alarms>,
-    /// Signalled when a deadline earlier than all others is added.
+    /// Signalled when a deadline is added that comes before the thread would wake by itself.
     earlier: Condvar,
 }
 
@@ -56,6 +56,12 @@ struct Timer {
 struct Alarms {
     waiting: BTreeMap<(Instant, u64), Waker>,
     next: u64,
+    /// When the timer thread last went to sleep, the instant it set to wake up at by itself
+    /// (`None`: no deadline, it sleeps until signalled). A deadline at or after it needs no
+    /// signal: the thread wakes in time and looks again. So checks one after another, each with
+    /// a deadline later than the one before, signal the thread (a system call and a context
+    /// switch) once per time limit, not once per check.
+    wakes_at: Option<Instant>,
 }
 
 impl Timer {
@@ -98,8 +104,10 @@ impl Timer {
                 alarms = self.lock();
                 continue;
             }
-            alarms = match alarms.waiting.keys().next() {
-                Some(&(at, _)) => {
+            let first = alarms.waiting.keys().next().map(|&(at, _)| at);
+            alarms.wakes_at = first;
+            alarms = match first {
+                Some(at) => {
                     let wait = at.saturating_duration_since(now);
                     let (guard, _) = self
                         .earlier
@@ -152,14 +160,13 @@ impl Alarm {
             _ => {
                 let key = (self.deadline, alarms.next);
                 alarms.next += 1;
-                let earliest = alarms
-                    .waiting
-                    .keys()
-                    .next()
-                    .is_none_or(|&first| key < first);
+                // Awake, the thread looks at the map before it sleeps again; asleep, it needs a
+                // signal only if this deadline comes before it wakes by itself.
+                let sooner = alarms.wakes_at.is_none_or(|at| self.deadline < at);
                 alarms.waiting.insert(key, cx.waker().clone());
                 self.key = Some(key);
-                if earliest {
+                if sooner {
+                    alarms.wakes_at = Some(self.deadline);
                     timer.earlier.notify_one();
                 }
             }
@@ -216,6 +223,31 @@ mod tests {
             Some(2),
             "a limit past the clock's range is no limit"
         );
+    }
+
+    #[tokio::test]
+    async fn an_earlier_deadline_wakes_the_timer_and_a_later_one_is_kept() {
+        // The timer thread sleeps until the 28 s deadline (under the 30 s that the test of
+        // unregistered alarms looks for); a 20 ms one must wake it.
+        let long = tokio::spawn(within(
+            Some(Duration::from_secs(28)),
+            std::future::pending::<()>(),
+        ));
+        tokio::task::yield_now().await;
+        let short = within(
+            Some(Duration::from_millis(20)),
+            std::future::pending::<()>(),
+        );
+        let later = within(
+            Some(Duration::from_millis(40)),
+            std::future::pending::<()>(),
+        );
+        // The guard only keeps a failure from hanging the suite for a minute.
+        let both = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::join!(short, later)
+        });
+        assert_eq!(both.await, Ok((None, None)));
+        long.abort();
     }
 
     #[test]
