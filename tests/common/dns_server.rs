@@ -474,13 +474,22 @@ impl TestDnsServer {
         *self.state.counts.lock().unwrap() = Counts::default();
     }
 
-    /// Waits until at least `n` queries have arrived in all.
+    /// Waits until at least `n` queries have arrived in all; panics (failing the test rather than
+    /// hanging it) if they have not after 30 seconds.
     pub async fn wait_for_queries(&self, n: usize) {
         let mut total = self.total.clone();
-        total
-            .wait_for(|count| *count >= n)
-            .await
-            .expect("the server state outlives its handle");
+        let arrived = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            total.wait_for(|count| *count >= n),
+        )
+        .await;
+        match arrived {
+            Ok(seen) => drop(seen.expect("the server state outlives its handle")),
+            Err(_) => panic!(
+                "waited 30 s for {n} queries at the test DNS server; {} arrived",
+                *self.total.borrow()
+            ),
+        }
     }
 }
 
