@@ -38,26 +38,7 @@ fn evaluate(c: &mut Criterion) {
     let zone: ZoneResolver = ZONE.parse().expect("bench zone");
     // Records come from a warm cache of parsed records, as in a running server.
     let spf = Verifier::new(&zone).with_cache(Arc::new(RecordCache::new(1000)));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .expect("runtime");
-    let mut group = c.benchmark_group("evaluate");
-    for &(name, client, helo, sender, expected) in SCENARIOS {
-        let ip: IpAddr = client.parse().expect("client");
-        let check = || async {
-            if sender.is_empty() {
-                spf.check_helo(ip, helo).await
-            } else {
-                spf.check_mail_from(ip, helo, sender).await
-            }
-        };
-        assert_eq!(rt.block_on(check()).result, expected, "{name}");
-        group.bench_function(name, |b| {
-            b.to_async(&rt).iter(|| async { black_box(check().await) })
-        });
-    }
-    group.finish();
+    bench_scenarios(c, "evaluate", &spf);
 }
 
 /// The same scenarios with every answer awaited (an async-only resolver, no record cache): the
@@ -66,12 +47,16 @@ fn evaluate(c: &mut Criterion) {
 fn evaluate_awaited(c: &mut Criterion) {
     let mut zone: ZoneResolver = ZONE.parse().expect("bench zone");
     zone.set_awaited_only(true);
-    let spf = Verifier::new(&zone);
+    bench_scenarios(c, "evaluate-awaited", &Verifier::new(&zone));
+}
+
+/// One group: every scenario checked by `spf`, its result asserted first.
+fn bench_scenarios(c: &mut Criterion, group: &str, spf: &Verifier<&ZoneResolver>) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .expect("runtime");
-    let mut group = c.benchmark_group("evaluate-awaited");
+    let mut group = c.benchmark_group(group);
     for &(name, client, helo, sender, expected) in SCENARIOS {
         let ip: IpAddr = client.parse().expect("client");
         let check = || async {

@@ -89,4 +89,6 @@ pub mod relay;
 mod scan;
 pub mod session;
 pub mod spf;
+#[cfg(test)]
+mod test_util;
 mod ttl;

@@ -640,13 +640,7 @@ impl Resolver for ZoneResolver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn block<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
+    use crate::test_util::block;
 
     const ZONE: &str = r#"
         # a comment

@@ -1,18 +1,8 @@
 use super::*;
 use crate::dns::{LookupError, RecordType, ZoneResolver};
 use crate::name::is_host_name;
+use crate::test_util::{block, ip};
 use proptest::prelude::*;
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
 
 fn syntax(arg: &str) -> HeloSyntax {
     HeloName::parse(arg).syntax()

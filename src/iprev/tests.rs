@@ -1,17 +1,7 @@
 use super::*;
 use crate::dns::{LookupError, RecordType, ZoneResolver};
+use crate::test_util::{block, ip};
 use std::fmt::Write;
-
-fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
-}
-
-fn ip(s: &str) -> IpAddr {
-    s.parse().unwrap()
-}
 
 const ZONE: &str = r#"
     # pass, IPv4

@@ -6,6 +6,7 @@ use crate::spf::Record;
 use crate::spf::cache::Fetched;
 use crate::spf::eval::{MAX_DEPTH, in_prefix};
 use crate::spf::memo::select_record;
+use crate::test_util::block;
 use std::borrow::Cow;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
@@ -23,14 +24,8 @@ fn each_lookup_is_made_once_from_memory() {
     .parse()
     .unwrap();
     let spf = Verifier::new(&zone);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let out = rt.block_on(spf.check_mail_from(
-        "192.0.2.99".parse().unwrap(),
-        "h.example",
-        "x@example.com",
-    ));
+    let out =
+        block(spf.check_mail_from("192.0.2.99".parse().unwrap(), "h.example", "x@example.com"));
     assert_eq!(out.result, SpfResult::Pass);
     assert_eq!(out.matched().unwrap().to_string(), "ptr");
     // TXT, MX, A mx, TXT _spf, A h, PTR, A host: one run, nothing asked twice.
@@ -40,11 +35,8 @@ fn each_lookup_is_made_once_from_memory() {
     let mut awaited = zone.clone();
     awaited.set_awaited_only(true);
     let spf = Verifier::new(&awaited);
-    let again = rt.block_on(spf.check_mail_from(
-        "192.0.2.99".parse().unwrap(),
-        "h.example",
-        "x@example.com",
-    ));
+    let again =
+        block(spf.check_mail_from("192.0.2.99".parse().unwrap(), "h.example", "x@example.com"));
     assert_eq!(again, out);
     assert_eq!(awaited.query_count(), 7);
 }
@@ -102,14 +94,8 @@ fn answers_from_memory_are_kept_for_the_evaluation() {
         reads: Default::default(),
     };
     let spf = Verifier::new(&resolver);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let out = rt.block_on(spf.check_mail_from(
-        "192.0.2.1".parse().unwrap(),
-        "h.example",
-        "a@top.example",
-    ));
+    let out =
+        block(spf.check_mail_from("192.0.2.1".parse().unwrap(), "h.example", "a@top.example"));
     assert_eq!(out.result, SpfResult::Fail);
     assert_eq!(out.dns_lookups, 10);
     // One version followed from the first query on: 10 MX and 10 A lookups, none of another
@@ -126,13 +112,9 @@ fn long_local_parts_are_cut_for_macros() {
     .parse()
     .unwrap();
     let spf = Verifier::new(&zone);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     let explain = |local: &str| {
-        let out =
-            rt.block_on(spf.check_mail_from(ip, "h.example", &format!("{local}@example.com")));
+        let out = block(spf.check_mail_from(ip, "h.example", &format!("{local}@example.com")));
         assert_eq!(out.result, SpfResult::Fail);
         out.explanation.unwrap()
     };
@@ -146,10 +128,7 @@ fn long_local_parts_are_cut_for_macros() {
 #[test]
 fn an_unclosed_path_is_checked_for_the_domain_after_its_last_at() {
     let zone: ZoneResolver = r#"example.com TXT "v=spf1 -all exp=%{l}.x""#.parse().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let out = rt.block_on(Verifier::new(&zone).check_mail_from(
+    let out = block(Verifier::new(&zone).check_mail_from(
         "192.0.2.1".parse().unwrap(),
         "h.example",
         "<a@example.com",
@@ -167,12 +146,9 @@ fn a_long_helo_is_cut_for_the_macros() {
     .parse()
     .unwrap();
     let spf = Verifier::new(&zone);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     let explain = |helo: &str| {
-        let out = rt.block_on(spf.check_mail_from(ip, helo, "a@example.com"));
+        let out = block(spf.check_mail_from(ip, helo, "a@example.com"));
         assert_eq!(out.result, SpfResult::Fail);
         out.explanation.unwrap()
     };
@@ -194,15 +170,12 @@ fn a_cached_domain_is_still_checked_as_the_domain_checked() {
     .unwrap();
     let cache = Arc::new(RecordCache::new(10));
     let spf = Verifier::new(&zone).with_cache(cache.clone());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
-    let out = rt.block_on(spf.check_mail_from(ip, "h.example", "localhost@example.com"));
+    let out = block(spf.check_mail_from(ip, "h.example", "localhost@example.com"));
     assert_eq!(out.result, SpfResult::Pass);
     assert_eq!(cache.len(), 2, "the include target is cached");
     for _ in 0..2 {
-        let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@localhost"));
+        let out = block(spf.check_mail_from(ip, "h.example", "a@localhost"));
         assert_eq!(out.result, SpfResult::None);
         assert!(
             matches!(&out.cause, Cause::InvalidDomain { domain, error: NameError::SingleLabel } if &**domain == "localhost"),
@@ -216,18 +189,18 @@ fn a_cached_domain_is_still_checked_as_the_domain_checked() {
         ..Config::default()
     };
     let traced = Verifier::with_config(&zone, config).with_cache(cache.clone());
-    let invalid = rt.block_on(traced.check_mail_from(ip, "h.example", "a@localhost"));
+    let invalid = block(traced.check_mail_from(ip, "h.example", "a@localhost"));
     let trace = invalid.trace.expect("a trace").to_string();
     assert!(trace.contains("localhost"), "{trace}");
     // A valid cached domain as written is named by the name the cache holds, shared with it;
     // the first output (before the cache) holds its own copy.
     let sender = "localhost@example.com";
-    let again = rt.block_on(spf.check_mail_from(ip, "h.example", sender));
+    let again = block(spf.check_mail_from(ip, "h.example", sender));
     assert!(!Arc::ptr_eq(&again.checked, &out.checked));
     assert_eq!(again.domain(), "example.com");
     assert_eq!(again, out, "equal, the domain compared as text");
     assert_eq!(format!("{again:?}"), format!("{out:?}"));
-    let upper = rt.block_on(spf.check_mail_from(ip, "h.example", "localhost@EXAMPLE.com"));
+    let upper = block(spf.check_mail_from(ip, "h.example", "localhost@EXAMPLE.com"));
     assert_eq!(upper.domain(), "EXAMPLE.com", "the domain as given");
     assert_eq!(upper.result, SpfResult::Pass);
 }
@@ -244,18 +217,15 @@ fn a_domain_decided_elsewhere_keeps_its_own_name() {
     .parse()
     .unwrap();
     let spf = Verifier::new(&zone).with_cache(Arc::new(RecordCache::new(10)));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     for _ in 0..2 {
-        let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@example.com"));
+        let out = block(spf.check_mail_from(ip, "h.example", "a@example.com"));
         assert_eq!(out.result, SpfResult::Pass);
         assert_eq!(out.domain(), "example.com");
         assert!(
             matches!(&out.cause, Cause::Match { record, .. } if record.domain() == "_spf.example.net")
         );
-        let out = rt.block_on(spf.check_mail_from(ip, "h.example", "a@plain.example"));
+        let out = block(spf.check_mail_from(ip, "h.example", "a@plain.example"));
         assert_eq!(out.result, SpfResult::Neutral);
         assert_eq!(out.domain(), "plain.example");
     }
@@ -271,18 +241,14 @@ fn names_that_cannot_be_queried_are_nxdomain_on_both_paths() {
     "#
     .parse()
     .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
-    let out = rt.block_on(Verifier::new(&zone).check_mail_from(ip, "h.example", "a@example.com"));
+    let out = block(Verifier::new(&zone).check_mail_from(ip, "h.example", "a@example.com"));
     assert_eq!(out.result, SpfResult::Softfail);
     assert_eq!(out.void_lookups, 1);
     assert_eq!(zone.query_count(), 1, "only the TXT record was queried");
     let mut awaited = zone.clone();
     awaited.set_awaited_only(true);
-    let again =
-        rt.block_on(Verifier::new(&awaited).check_mail_from(ip, "h.example", "a@example.com"));
+    let again = block(Verifier::new(&awaited).check_mail_from(ip, "h.example", "a@example.com"));
     assert_eq!(again, out);
     assert_eq!(awaited.query_count(), 1);
 }
@@ -302,9 +268,6 @@ fn fetched_records_keep_no_spare_room() {
 
 #[test]
 fn a_failed_record_lookup_is_traced() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
     for awaited in [false, true] {
         let mut zone: ZoneResolver = "slow.example TIMEOUT TXT".parse().unwrap();
         zone.set_awaited_only(awaited);
@@ -313,11 +276,8 @@ fn a_failed_record_lookup_is_traced() {
             ..Config::default()
         };
         let spf = Verifier::with_config(&zone, config);
-        let out = rt.block_on(spf.check_mail_from(
-            "192.0.2.1".parse().unwrap(),
-            "h.example",
-            "x@slow.example",
-        ));
+        let out =
+            block(spf.check_mail_from("192.0.2.1".parse().unwrap(), "h.example", "x@slow.example"));
         assert_eq!(out.result, SpfResult::Temperror);
         let trace = out.trace.unwrap().to_string();
         assert!(
@@ -340,10 +300,7 @@ fn nesting_is_bounded_even_without_a_lookup_limit() {
         ..Config::default()
     };
     let spf = Verifier::with_config(&zone, config);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let out = rt.block_on(spf.check_host(
+    let out = block(spf.check_host(
         "192.0.2.1".parse().unwrap(),
         "a.example",
         "x",
