@@ -13,7 +13,8 @@ use super::result::{SpfError, SpfResult};
 use super::target::{Built, Target};
 use super::trace::{Summary, Trace, TraceEvent};
 use super::verdict::{Found, RecordRef, Verdict, Why};
-use super::{Config, DomainSpec};
+use super::verifier::{MAX_HELO_LEN, MAX_LOCAL_PART_LEN};
+use super::{Config, DomainSpec, cut_to};
 use crate::dns::{LazyView, LookupError, LookupResult, Mx, Resolver};
 use crate::name::{MAX_NAME_LEN, check_domain, fits_dns, is_within};
 use std::borrow::Cow;
@@ -36,6 +37,25 @@ pub(super) struct Inputs<'a> {
     /// The sender's domain: the domain checked.
     pub(super) sender_domain: &'a str,
     pub(super) helo: &'a str,
+}
+
+impl<'a> Inputs<'a> {
+    /// The inputs of `check_host(ip, domain, local_part@domain)` with `helo`: the address
+    /// canonical (IPv4-mapped IPv6 as IPv4), the domain without its root dot, an empty local part
+    /// as `postmaster`, the local part and HELO cut to what the macros see.
+    #[inline(always)]
+    pub(super) fn new(ip: IpAddr, domain: &'a str, local_part: &'a str, helo: &'a str) -> Self {
+        Inputs {
+            ip: crate::ip::canonical(ip),
+            local_part: if local_part.is_empty() {
+                "postmaster"
+            } else {
+                cut_to(local_part, MAX_LOCAL_PART_LEN)
+            },
+            sender_domain: crate::name::strip_root(domain),
+            helo: cut_to(helo, MAX_HELO_LEN),
+        }
+    }
 }
 
 /// Why a run stopped short of a verdict.
@@ -374,19 +394,15 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     /// memory (parsed, and cached after the run), else the run stops to fetch it.
     ///
     /// The domain `check_host()` was first called with (depth 1) must be a valid domain (RFC 7208
-    /// §4.3), checked before any lookup; one the cache holds as given was checked when cached.
+    /// §4.3), checked before any lookup, in the first run; one the cache holds as given was
+    /// checked when cached.
     fn record(&mut self, domain: &str) -> Result<Found<'a>, Stop> {
         let memo = self.memo;
         if let Some(used) = memo.and_then(|memo| memo.records.get(domain)) {
-            if self.level == 1 {
-                match &used.name {
-                    Some(name) => self.name = Some(name),
-                    None => {
-                        if let Err(error) = check_domain(domain) {
-                            return Ok(Found::InvalidDomain(error));
-                        }
-                    }
-                }
+            if self.level == 1
+                && let Some(name) = &used.name
+            {
+                self.name = Some(name);
             }
             let fetched = used.fetched.as_ref().map(Cow::Borrowed);
             return self.found(
@@ -402,6 +418,9 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
         if self.level == 1 {
             match hit.as_ref().and_then(|hit| hit.name) {
                 Some(name) => self.name = Some(name),
+                // On the awaited path the first run has found the domain valid (a run that finds
+                // it invalid completes), so it is not checked again in every run.
+                None if memo.is_some() => {}
                 None => {
                     if let Err(error) = check_domain(domain) {
                         return Ok(Found::InvalidDomain(error));

@@ -1,6 +1,7 @@
 //! [`Verifier`]: the public entry points of an SPF check, and how an evaluation goes on when it has
 //! to wait for DNS (the runs themselves are in [`super::eval`]).
 
+use super::Config;
 use super::cache::RecordCache;
 use super::eval::{Evaluation, Inputs, Stop};
 use super::memo::{InFlight, Kept, Memo, Pending};
@@ -8,9 +9,9 @@ use super::parse::parse_explanation;
 use super::record::MacroString;
 use super::result::{Cause, Identity, SpfError, SpfOutput, SpfResult};
 use super::trace::Trace;
-use super::{Config, cut_to};
 use crate::dns::{LazyView, Resolver};
 use std::net::IpAddr;
+use std::pin::pin;
 use std::sync::Arc;
 
 /// The longest local part of a sender the macros see, in bytes; longer ones are cut to it (see
@@ -86,8 +87,8 @@ pub const MAX_HELO_LEN: usize = 256;
 /// asked of the network twice in one evaluation.
 ///
 /// # Memory
-/// An evaluation in flight is one future of about 0.65 KB plus the strings of its output. Once it
-/// has to await an answer it also holds a boxed state of about 0.45 KB and the answers used so
+/// An evaluation in flight is one future of about 0.15 KB plus the strings of its output. Once it
+/// has to await an answer it also holds a boxed state of about 1 KB and the answers used so
 /// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their
 /// records). Nested `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names
 /// built by macros are written into a buffer of 320 bytes that each thread keeps once it has
@@ -175,74 +176,40 @@ impl<R: Resolver> Verifier<R> {
         helo: &str,
         identity: Identity,
     ) -> SpfOutput {
-        let domain = crate::name::strip_root(domain);
-        let local_part = if local_part.is_empty() {
-            "postmaster"
-        } else {
-            cut_to(local_part, MAX_LOCAL_PART_LEN)
-        };
-        let inputs = Inputs {
-            ip: crate::ip::canonical(ip),
-            local_part,
-            sender_domain: domain,
-            helo: cut_to(helo, MAX_HELO_LEN),
-        };
-        let mut last = RunState::default();
         // A first run over the answers at hand, as plain code: from memory it is the only one.
-        // Otherwise the evaluation goes on awaiting answers under the time limit. The outcome is
-        // left in `last`. (The timer stays out of the box: boxed with the evaluation, it doubled
-        // the boxed state.)
-        let error = match self.run(&inputs, None, &mut last, &mut Vec::new(), None) {
-            Ok(()) => None,
-            Err(Stop::Error(e)) => Some(e),
-            Err(Stop::Need) => {
-                // Boxed: only an evaluation that waits for DNS carries the memo's future. The first
-                // run kept nothing it read (so it does not allocate) and named no lookup: the
-                // awaited path starts with a run that keeps what it reads, and every lookup sent is
-                // one that its consistent runs name.
-                let work = Box::pin(self.evaluate(&inputs, &mut last));
-                match crate::deadline::within(self.config.timeout, work).await {
-                    Some(Ok(())) => None,
-                    Some(Err(e)) => Some(e),
-                    None => Some(SpfError::Timeout),
-                }
+        // Otherwise the evaluation goes on in `awaited`, boxed: only an evaluation that waits for
+        // DNS carries its state, and what this future holds across the await is the box (callers
+        // build this future on their stack and move it into place: a small future is a short
+        // copy). So the first run's state is scoped to end before the await.
+        {
+            let inputs = Inputs::new(ip, domain, local_part, helo);
+            let mut last = RunState::default();
+            match self.run(&inputs, None, &mut last, &mut Vec::new(), None) {
+                Ok(()) => return output(last, None, &inputs, identity),
+                Err(Stop::Error(e)) => return output(last, Some(e), &inputs, identity),
+                Err(Stop::Need) => {}
+            }
+        }
+        let inputs = Inputs::new(ip, domain, local_part, helo);
+        Box::pin(self.awaited(inputs, identity)).await
+    }
+
+    /// An evaluation whose first run needed an answer, under the time limit. The first run kept
+    /// nothing it read (so it does not allocate) and named no lookup: the awaited path starts with
+    /// a run that keeps what it reads, and every lookup sent is one that its consistent runs name.
+    async fn awaited(&self, inputs: Inputs<'_>, identity: Identity) -> SpfOutput {
+        let mut last = RunState::default();
+        let error = {
+            // Pinned here and given to `within` by reference, so that the evaluation's state is
+            // not held twice (once as `within`'s argument, once pinned in it).
+            let work = pin!(self.evaluate(&inputs, &mut last));
+            match crate::deadline::within(self.config.timeout, work).await {
+                Some(Ok(())) => None,
+                Some(Err(e)) => Some(e),
+                None => Some(SpfError::Timeout),
             }
         };
-        let RunState {
-            dns_lookups,
-            void_lookups,
-            mut trace,
-            checked,
-            result,
-            explanation,
-            cause,
-        } = last;
-        let (checked, result, explanation, cause) = match (checked, cause, error) {
-            (Some(checked), Some(cause), None) => (checked, result, explanation, cause),
-            (_, _, error) => {
-                let e = error.unwrap_or(SpfError::Timeout);
-                (Arc::from(domain), e.result(), None, Cause::Error(e))
-            }
-        };
-        if let Some(trace) = trace.as_mut() {
-            trace.finish(
-                &cause,
-                explanation.as_deref(),
-                result,
-                dns_lookups,
-                void_lookups,
-            );
-        }
-        SpfOutput {
-            result,
-            identity,
-            checked,
-            explanation,
-            cause,
-            dns_lookups,
-            void_lookups,
-            trace,
-        }
+        output(last, error, &inputs, identity)
     }
 
     /// Goes on with an evaluation whose first run needed an answer: runs it again keeping every
@@ -356,6 +323,57 @@ impl Default for RunState {
             explanation: None,
             cause: None,
         }
+    }
+}
+
+/// The output of an evaluation: the outcome of its last run, or `error` (a time limit that ended
+/// the work before a run completed counts as a timeout).
+#[inline(always)]
+fn output(
+    last: RunState,
+    error: Option<SpfError>,
+    inputs: &Inputs<'_>,
+    identity: Identity,
+) -> SpfOutput {
+    let RunState {
+        dns_lookups,
+        void_lookups,
+        mut trace,
+        checked,
+        result,
+        explanation,
+        cause,
+    } = last;
+    let (checked, result, explanation, cause) = match (checked, cause, error) {
+        (Some(checked), Some(cause), None) => (checked, result, explanation, cause),
+        (_, _, error) => {
+            let e = error.unwrap_or(SpfError::Timeout);
+            (
+                Arc::from(inputs.sender_domain),
+                e.result(),
+                None,
+                Cause::Error(e),
+            )
+        }
+    };
+    if let Some(trace) = trace.as_mut() {
+        trace.finish(
+            &cause,
+            explanation.as_deref(),
+            result,
+            dns_lookups,
+            void_lookups,
+        );
+    }
+    SpfOutput {
+        result,
+        identity,
+        checked,
+        explanation,
+        cause,
+        dns_lookups,
+        void_lookups,
+        trace,
     }
 }
 

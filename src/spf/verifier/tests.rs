@@ -332,3 +332,24 @@ fn prefixes() {
     assert!(!in_prefix(v6("2001:db9::1"), v6("2001:db8::"), 128, 32));
     assert!(in_prefix(v6("2001:db8::1"), v6("2001:db8::1"), 128, 128));
 }
+
+/// A check answered from memory moves its future into place (callers build it on their stack):
+/// it holds the inputs and, once it waits, one box, not the state of an evaluation that waits.
+#[test]
+fn a_check_future_is_small_and_the_waiting_state_is_boxed() {
+    let spf = Verifier::new(ZoneResolver::default());
+    let ip = "192.0.2.1".parse().unwrap();
+    let check = spf.check_mail_from(ip, "mx.example.com", "alice@example.com");
+    let helo = spf.check_helo(ip, "mx.example.com");
+    let host = spf.check_host(ip, "example.com", "", "mx.example.com", Identity::MailFrom);
+    let inputs = Inputs::new(ip, "example.com", "alice", "mx.example.com");
+    let waiting = spf.awaited(inputs, Identity::MailFrom);
+    for size in [size_of_val(&check), size_of_val(&helo), size_of_val(&host)] {
+        assert!(size <= 192, "a check's future is {size} bytes");
+    }
+    let waiting = size_of_val(&waiting);
+    assert!(
+        waiting > 4 * size_of_val(&check) && waiting <= 1536,
+        "the boxed state of a waiting evaluation is {waiting} bytes"
+    );
+}
