@@ -104,8 +104,8 @@ pub(super) struct Evaluation<'a, 'c, R: ?Sized> {
     pending: Option<&'a mut Pending>,
     /// When the run first needed the time (for cache expiry), read once.
     now: Option<crate::ttl::Time>,
-    /// The trace, when [`Config::trace`] is on.
-    trace: Option<Trace>,
+    /// The trace, when [`Config::trace`] is on (boxed: most checks have none).
+    trace: Option<Box<Trace>>,
     /// How many `check_host()` calls are in progress (1 for the domain checked): [`MAX_DEPTH`]
     /// bounds it, and trace events are indented by it.
     level: u32,
@@ -152,7 +152,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             now: None,
             trace: config
                 .trace
-                .then(|| Trace::new(config.max_dns_lookups, config.max_void_lookups)),
+                .then(|| Box::new(Trace::new(config.max_dns_lookups, config.max_void_lookups))),
             level: 0,
             mx_hosts_left: None,
             ptr_lookups: None,
@@ -166,7 +166,7 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
     }
 
     /// The trace, and the records parsed from the resolver's memory for the record cache.
-    pub(super) fn finish(self) -> (Option<Trace>, Vec<(String, Fetched)>) {
+    pub(super) fn finish(self) -> (Option<Box<Trace>>, Vec<(String, Fetched)>) {
         (self.trace, self.parsed)
     }
 

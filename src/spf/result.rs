@@ -212,8 +212,9 @@ pub struct SpfOutput {
     pub dns_lookups: u32,
     /// Void lookups seen (limit 2 by default).
     pub void_lookups: u32,
-    /// The evaluation trace, when [`super::Config::trace`] is on.
-    pub trace: Option<super::Trace>,
+    /// The evaluation trace, when [`super::Config::trace`] is on (boxed: most checks have none,
+    /// and the output stays small to move).
+    pub trace: Option<Box<super::Trace>>,
 }
 
 impl Cause {

@@ -87,7 +87,7 @@ pub const MAX_HELO_LEN: usize = 256;
 /// asked of the network twice in one evaluation.
 ///
 /// # Memory
-/// An evaluation in flight is one future of about 0.15 KB plus the strings of its output. Once it
+/// An evaluation in flight is one future of 88 bytes plus the strings of its output. Once it
 /// has to await an answer it also holds a boxed state of about 1 KB and the answers used so
 /// far, awaited or kept (bounded by the lookup limits: at most about 125 names with their
 /// records). Nested `include:` and `redirect=` use stack, not heap, and nest at most 32 deep. Names
@@ -142,7 +142,15 @@ impl<R: Resolver> Verifier<R> {
     /// read by [`crate::envelope::sender`] (angle brackets, ESMTP parameters and a source route
     /// removed). The null sender (`<>`) is checked as `postmaster@<helo>`; a sender without a
     /// local part gets `postmaster`.
-    pub async fn check_mail_from(&self, ip: IpAddr, helo: &str, mail_from: &str) -> SpfOutput {
+    ///
+    /// The argument is read when this is called; the returned future is `check_host`'s own (no
+    /// wrapper around it to move into place).
+    pub fn check_mail_from<'a>(
+        &'a self,
+        ip: IpAddr,
+        helo: &'a str,
+        mail_from: &'a str,
+    ) -> impl Future<Output = SpfOutput> + 'a {
         let mail_from = crate::envelope::sender(mail_from);
         let at = mail_from.bytes().rposition(|b| b == b'@');
         let (local, domain) = match at {
@@ -151,13 +159,18 @@ impl<R: Resolver> Verifier<R> {
             None => ("", mail_from),
         };
         self.check_host(ip, domain, local, helo, Identity::MailFrom)
-            .await
     }
 
     /// Checks the HELO identity (RFC 7208 §2.3): `check_host()` with `postmaster@<helo>` as the
     /// sender. An address literal or a single-label name gives `none`.
-    pub async fn check_helo(&self, ip: IpAddr, helo: &str) -> SpfOutput {
-        self.check_host(ip, helo, "", helo, Identity::Helo).await
+    ///
+    /// The returned future is `check_host`'s own (no wrapper around it to move into place).
+    pub fn check_helo<'a>(
+        &'a self,
+        ip: IpAddr,
+        helo: &'a str,
+    ) -> impl Future<Output = SpfOutput> + 'a {
+        self.check_host(ip, helo, "", helo, Identity::Helo)
     }
 
     /// RFC 7208 `check_host(<ip>, <domain>, <sender>)` with the sender's local part given separately
@@ -303,7 +316,7 @@ impl<R: Resolver> Verifier<R> {
 pub(super) struct RunState {
     dns_lookups: u32,
     void_lookups: u32,
-    trace: Option<Trace>,
+    trace: Option<Box<Trace>>,
     /// The domain checked, the result, explanation and cause, when the evaluation completed (kept
     /// field by field: an outcome tuple was built on the stack and copied, a copy that stalled).
     checked: Option<Arc<str>>,
