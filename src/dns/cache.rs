@@ -246,7 +246,7 @@ impl AnswerCache {
         ttl: Option<Duration>,
     ) {
         if let Ok(txts) = answer
-            && txts.iter().any(|t| crate::spf::is_spf1(&t.joined()))
+            && txts.iter().any(|t| crate::spf::is_spf1(&t.text()))
         {
             return;
         }

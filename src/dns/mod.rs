@@ -132,6 +132,24 @@ impl TxtRecord {
         self.strings.concat()
     }
 
+    /// The character-strings joined as [`joined`](Self::joined) joins them, borrowed when the
+    /// record is a single string (the common case: no copy).
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use sender_identity::dns::TxtRecord;
+    /// let one = TxtRecord::from_text("v=spf1 -all");
+    /// assert!(matches!(one.text(), Cow::Borrowed(b"v=spf1 -all")));
+    /// let two = TxtRecord::new(vec![b"v=spf1 ".to_vec(), b"-all".to_vec()]);
+    /// assert_eq!(two.text(), &b"v=spf1 -all"[..]);
+    /// ```
+    pub fn text(&self) -> Cow<'_, [u8]> {
+        match &*self.strings {
+            [one] => Cow::Borrowed(one),
+            many => Cow::Owned(many.concat()),
+        }
+    }
+
     /// Whether the joined strings start with `prefix`, without joining them.
     pub fn starts_with(&self, prefix: &[u8]) -> bool {
         let mut rest = prefix;

@@ -800,13 +800,14 @@ impl<'a, 'c: 'a, R: Resolver + ?Sized> Evaluation<'a, 'c, R> {
             return Ok(None);
         };
         let [txt] = &*txts else { return Ok(None) };
-        let Ok(text) = String::from_utf8(txt.joined()) else {
+        let text = txt.text();
+        let Ok(text) = std::str::from_utf8(&text) else {
             return Ok(None);
         };
         if !text.is_ascii() {
             return Ok(None);
         }
-        let Ok(ms) = parse_explanation(&text) else {
+        let Ok(ms) = parse_explanation(text) else {
             return Ok(None);
         };
         let ctx = self.context(&ms, domain)?;

@@ -354,7 +354,7 @@ pub(super) fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
     };
     let mut found = None;
     for txt in txts {
-        let text = txt.joined();
+        let text = txt.text();
         if super::is_spf1(&text) && found.replace(text).is_some() {
             return Fetched::Invalid(SpfError::MultipleRecords {
                 domain: domain.to_string(),
@@ -364,7 +364,7 @@ pub(super) fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
     let Some(text) = found else {
         return Fetched::NoRecord;
     };
-    match String::from_utf8(text) {
+    match std::str::from_utf8(&text) {
         Ok(text) => match text.parse::<super::Record>() {
             Ok(mut record) => {
                 record.shrink_to_fit();
@@ -373,7 +373,7 @@ pub(super) fn select_record(domain: &str, txts: &[TxtRecord]) -> Fetched {
             Err(e) => syntax(e),
         },
         Err(e) => syntax(super::ParseError {
-            offset: e.utf8_error().valid_up_to(),
+            offset: e.valid_up_to(),
             term: String::new(),
             kind: super::ParseErrorKind::InvalidChar,
         }),
