@@ -344,6 +344,12 @@ fn a_check_future_is_small_and_the_waiting_state_is_boxed() {
     let host = spf.check_host(ip, "example.com", "", "mx.example.com", Identity::MailFrom);
     let inputs = Inputs::new(ip, "example.com", "alice", "mx.example.com");
     let waiting = spf.awaited(inputs, Identity::MailFrom);
+    // They can be spawned onto a multi-threaded runtime.
+    fn send<T: Send>(_: &T) {}
+    send(&check);
+    send(&helo);
+    send(&host);
+    send(&waiting);
     for size in [size_of_val(&check), size_of_val(&helo), size_of_val(&host)] {
         assert!(size <= 128, "a check's future is {size} bytes");
     }
