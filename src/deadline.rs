@@ -118,8 +118,14 @@ impl Alarms {
 
     fn remove(&mut self, key: Key) -> Option<Entry> {
         self.entry(key)?;
-        self.free.push(key.slot);
-        self.slots[key.slot].take()
+        self.take(key.slot)
+    }
+
+    /// Empties `slot` for reuse, giving its entry.
+    fn take(&mut self, slot: usize) -> Option<Entry> {
+        let entry = self.slots.get_mut(slot)?.take()?;
+        self.free.push(slot);
+        Some(entry)
     }
 }
 
@@ -152,13 +158,9 @@ impl Timer {
             let now = Instant::now();
             let mut due = Vec::new();
             let mut first: Option<Instant> = None;
-            let Alarms { slots, free, .. } = &mut *alarms;
-            for (slot, entry) in slots.iter_mut().enumerate() {
-                match entry {
-                    Some(e) if e.deadline <= now => {
-                        due.extend(entry.take().map(|e| e.waker));
-                        free.push(slot);
-                    }
+            for slot in 0..alarms.slots.len() {
+                match &alarms.slots[slot] {
+                    Some(e) if e.deadline <= now => due.extend(alarms.take(slot).map(|e| e.waker)),
                     Some(e) => first = Some(first.map_or(e.deadline, |f| f.min(e.deadline))),
                     None => {}
                 }

@@ -203,6 +203,8 @@ impl<R: Resolver> Verifier<R> {
                 Err(Stop::Need) => {}
             }
         }
+        // Built again rather than kept from the first run (a few instructions, on this path only):
+        // kept, the inputs would be held across the await.
         let inputs = Inputs::new(ip, domain, local_part, helo);
         Box::pin(self.awaited(inputs, identity)).await
     }
