@@ -131,6 +131,10 @@ impl Alarms {
 
 impl Timer {
     /// The timer, its thread started on first use; `None` if the thread cannot be started.
+    ///
+    /// The first use waits until the thread is running: the thread's own start-up (the standard
+    /// library allocates its name there) then happens within that first use, not at some later
+    /// moment in the middle of the caller's work.
     fn get() -> Option<&'static Timer> {
         static TIMER: OnceLock<Option<&'static Timer>> = OnceLock::new();
         *TIMER.get_or_init(|| {
@@ -138,11 +142,17 @@ impl Timer {
                 alarms: Mutex::new(Alarms::default()),
                 earlier: Condvar::new(),
             }));
+            let (started, running) = std::sync::mpsc::sync_channel::<()>(0);
             std::thread::Builder::new()
                 .name("sender-identity-timer".into())
-                .spawn(move || timer.run())
-                .ok()
-                .map(|_| timer)
+                .spawn(move || {
+                    // Dropped: the receiver sees the thread has started.
+                    drop(started);
+                    timer.run()
+                })
+                .ok()?;
+            let _ = running.recv();
+            Some(timer)
         })
     }
 
