@@ -8,6 +8,7 @@
 //! sleeps until the earliest deadline, and wakes the tasks whose limit ran out. If it cannot be
 //! started, no limit is applied (the resolver's own timeouts still bound the work).
 
+use std::collections::BTreeMap;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
@@ -43,26 +44,17 @@ pub(crate) async fn within<F: Future>(limit: Option<Duration>, work: F) -> Optio
     .await
 }
 
-/// The process's timer: the deadlines of the tasks waiting and their wakers.
+/// The process's timer: deadlines (with a sequence number, as two may be equal) and the wakers of
+/// the tasks waiting for them.
 struct Timer {
     alarms: Mutex<Alarms>,
     /// Signalled when a deadline is added that comes before the thread would wake by itself.
     earlier: Condvar,
 }
 
-/// The registered alarms, in slots that are reused: once the slots have grown to the most alarms
-/// registered at once, registering and unregistering allocate nothing and cost no search (an
-/// ordered map allocated and freed a node whenever it went from empty to one alarm, as it does
-/// for checks one after another). The thread, which needs the earliest deadline, looks through
-/// all slots when it wakes: at a deadline, or when signalled for an earlier one, which is seldom
-/// (see `wakes_at`), not once per check.
 #[derive(Default)]
 struct Alarms {
-    slots: Vec<Option<Entry>>,
-    /// Empty slots.
-    free: Vec<usize>,
-    /// The sequence number of the next alarm registered: an alarm's slot may be reused once the
-    /// thread has woken it, so an alarm knows its entry by slot and number.
+    waiting: BTreeMap<(Instant, u64), Waker>,
     next: u64,
     /// When the timer thread last went to sleep, the instant it set to wake up at by itself
     /// (`None`: no deadline, it sleeps until signalled). A deadline at or after it needs no
@@ -70,63 +62,6 @@ struct Alarms {
     /// a deadline later than the one before, signal the thread (a system call and a context
     /// switch) once per time limit, not once per check.
     wakes_at: Option<Instant>,
-}
-
-/// One registered alarm.
-struct Entry {
-    deadline: Instant,
-    seq: u64,
-    waker: Waker,
-}
-
-/// Where an alarm's entry is: its slot and sequence number.
-#[derive(Clone, Copy)]
-struct Key {
-    slot: usize,
-    seq: u64,
-}
-
-impl Alarms {
-    /// The entry under `key`, if it is still registered.
-    fn entry(&mut self, key: Key) -> Option<&mut Entry> {
-        self.slots
-            .get_mut(key.slot)?
-            .as_mut()
-            .filter(|entry| entry.seq == key.seq)
-    }
-
-    fn insert(&mut self, deadline: Instant, waker: Waker) -> Key {
-        let seq = self.next;
-        self.next += 1;
-        let entry = Some(Entry {
-            deadline,
-            seq,
-            waker,
-        });
-        let slot = match self.free.pop() {
-            Some(slot) => {
-                self.slots[slot] = entry;
-                slot
-            }
-            None => {
-                self.slots.push(entry);
-                self.slots.len() - 1
-            }
-        };
-        Key { slot, seq }
-    }
-
-    fn remove(&mut self, key: Key) -> Option<Entry> {
-        self.entry(key)?;
-        self.take(key.slot)
-    }
-
-    /// Empties `slot` for reuse, giving its entry.
-    fn take(&mut self, slot: usize) -> Option<Entry> {
-        let entry = self.slots.get_mut(slot)?.take()?;
-        self.free.push(slot);
-        Some(entry)
-    }
 }
 
 impl Timer {
@@ -156,7 +91,7 @@ impl Timer {
         })
     }
 
-    // A panic while the lock was held cannot leave the alarms inconsistent: use them anyway.
+    // A panic while the lock was held cannot leave the map inconsistent: use it anyway.
     fn lock(&self) -> MutexGuard<'_, Alarms> {
         self.alarms.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -167,13 +102,11 @@ impl Timer {
         loop {
             let now = Instant::now();
             let mut due = Vec::new();
-            let mut first: Option<Instant> = None;
-            for slot in 0..alarms.slots.len() {
-                match &alarms.slots[slot] {
-                    Some(e) if e.deadline <= now => due.extend(alarms.take(slot).map(|e| e.waker)),
-                    Some(e) => first = Some(first.map_or(e.deadline, |f| f.min(e.deadline))),
-                    None => {}
+            while let Some(entry) = alarms.waiting.first_entry() {
+                if entry.key().0 > now {
+                    break;
                 }
+                due.push(entry.remove());
             }
             if !due.is_empty() {
                 drop(alarms);
@@ -181,6 +114,7 @@ impl Timer {
                 alarms = self.lock();
                 continue;
             }
+            let first = alarms.waiting.keys().next().map(|&(at, _)| at);
             alarms.wakes_at = first;
             alarms = match first {
                 Some(at) => {
@@ -200,8 +134,8 @@ impl Timer {
 /// One task's deadline, registered with the [`Timer`] while the task waits; unregistered on drop.
 struct Alarm {
     deadline: Instant,
-    /// Where the waker is registered, while it is.
-    key: Option<Key>,
+    /// The key under which the waker is registered, while it is.
+    key: Option<(Instant, u64)>,
 }
 
 impl Alarm {
@@ -222,29 +156,37 @@ impl Alarm {
             return Poll::Pending;
         };
         let mut alarms = timer.lock();
-        // Still registered: keep the latest waker (the task may have moved).
-        if let Some(entry) = self.key.and_then(|key| alarms.entry(key)) {
-            if !entry.waker.will_wake(cx.waker()) {
-                entry.waker.clone_from(cx.waker());
+        match self.key {
+            // Still registered: keep the latest waker (the task may have moved).
+            Some(key) if alarms.waiting.contains_key(&key) => {
+                if let Some(waker) = alarms.waiting.get_mut(&key)
+                    && !waker.will_wake(cx.waker())
+                {
+                    waker.clone_from(cx.waker());
+                }
             }
-            return Poll::Pending;
-        }
-        // Registered for the first time; or woken by the timer in the instant before the
-        // deadline (a coarse sleep): registered again. Awake, the thread looks at the alarms
-        // before it sleeps again; asleep, it needs a signal only if this deadline comes before it
-        // wakes by itself.
-        let sooner = alarms.wakes_at.is_none_or(|at| self.deadline < at);
-        self.key = Some(alarms.insert(self.deadline, cx.waker().clone()));
-        if sooner {
-            alarms.wakes_at = Some(self.deadline);
-            timer.earlier.notify_one();
+            // Woken by the timer in the instant before the deadline (a coarse sleep): register
+            // again; or registered for the first time.
+            _ => {
+                let key = (self.deadline, alarms.next);
+                alarms.next += 1;
+                // Awake, the thread looks at the map before it sleeps again; asleep, it needs a
+                // signal only if this deadline comes before it wakes by itself.
+                let sooner = alarms.wakes_at.is_none_or(|at| self.deadline < at);
+                alarms.waiting.insert(key, cx.waker().clone());
+                self.key = Some(key);
+                if sooner {
+                    alarms.wakes_at = Some(self.deadline);
+                    timer.earlier.notify_one();
+                }
+            }
         }
         Poll::Pending
     }
 
     fn cancel(&mut self) {
         if let (Some(key), Some(timer)) = (self.key.take(), Timer::get()) {
-            timer.lock().remove(key);
+            timer.lock().waiting.remove(&key);
         }
     }
 }
@@ -359,40 +301,13 @@ mod tests {
         let timer = Timer::get().expect("the timer thread");
         let long = timer
             .lock()
-            .slots
-            .iter()
-            .flatten()
-            .filter(|entry| {
-                entry.deadline.saturating_duration_since(Instant::now()) > Duration::from_secs(30)
+            .waiting
+            .keys()
+            .filter(|(at, _)| {
+                at.saturating_duration_since(Instant::now()) > Duration::from_secs(30)
             })
             .count();
         assert_eq!(long, 0, "no 60 s alarm is left registered");
-    }
-
-    /// A slot freed by the timer and reused by a new alarm is not the old alarm's any more: the
-    /// old one's key no longer finds or removes it.
-    #[test]
-    fn a_reused_slot_belongs_to_the_new_alarm() {
-        let mut alarms = Alarms::default();
-        let at = Instant::now() + Duration::from_secs(60);
-        let old = alarms.insert(at, Waker::noop().clone());
-        let other = alarms.insert(at, Waker::noop().clone());
-        assert!(
-            alarms.remove(old).is_some(),
-            "as the timer does when it fires"
-        );
-        let new = alarms.insert(at, Waker::noop().clone());
-        assert_eq!(
-            new.slot, old.slot,
-            "the freed slot is reused, the slots do not grow"
-        );
-        assert_eq!(alarms.slots.len(), 2);
-        assert!(alarms.entry(old).is_none());
-        assert!(alarms.remove(old).is_none());
-        assert!(alarms.entry(new).is_some());
-        assert!(alarms.remove(other).is_some());
-        assert!(alarms.remove(new).is_some());
-        assert!(alarms.slots.iter().all(Option::is_none));
     }
 
     /// A task polled again by another waker (it moved) is woken through that one at the deadline.
